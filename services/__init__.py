@@ -1,0 +1,1 @@
+"""The ExpoOps services, one package each."""

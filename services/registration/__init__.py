@@ -1,0 +1,1 @@
+"""Registration (报名登记): participating units and their achievements."""

@@ -1,0 +1,1 @@
+"""Reporting (调度与报告): aggregates every service's events into status and metrics."""

@@ -1,0 +1,1 @@
+"""Contracts and plumbing every ExpoOps service shares. No business rules of any one service."""

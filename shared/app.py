@@ -1,0 +1,116 @@
+"""Build a service's ASGI app: its HTTP routes, its broker and relay, health, metrics, docs.
+
+HTTP starts serving at once; the bus connects in the background (retrying while NATS is
+away) and the outbox relay publishes whatever was committed meanwhile.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from faststream.specification import AsyncAPI
+from faststream.specification.asyncapi.site import get_asyncapi_html
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import MetaData
+
+from shared.bus import EventConsumer
+from shared.events import Event
+from shared.problems import install_problem_handlers, problem_response
+from shared.runtime import Runtime
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    service: str,
+    metadata: MetaData,
+    routers: Sequence[APIRouter] = (),
+    consumers: Sequence[EventConsumer] = (),
+    publishes: Sequence[type[Event]] = (),
+    settings: Settings | None = None,
+    description: str = "",
+) -> FastAPI:
+    settings = settings or Settings()
+    runtime = Runtime(service, metadata, settings, consumers)
+    for event_type in publishes:  # documentation only: the outbox relay does the publishing
+        runtime.broker.publisher(
+            event_type.TYPE, schema=event_type, title=event_type.TYPE, description=event_type.__doc__
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        tasks = [
+            asyncio.create_task(runtime.bus.run(), name=f"{service}-bus"),
+            asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            with contextlib.suppress(Exception):
+                await runtime.broker.stop()
+            await runtime.engine.dispose()
+
+    app = FastAPI(
+        title=f"ExpoOps {service}",
+        description=description,
+        version="1.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(_operations_router(runtime, description))
+    return app
+
+
+def _operations_router(runtime: Runtime, description: str) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    asyncapi = AsyncAPI(
+        runtime.broker,
+        title=f"ExpoOps {runtime.service} events",
+        version="1.0",
+        description=description,
+    )
+
+    @router.get("/healthz")
+    async def healthz():
+        return {"status": "ok", "service": runtime.service}
+
+    @router.get("/readyz")
+    async def readyz():
+        checks = {"database": await runtime.database_ready(), "nats": runtime.bus.connected()}
+        if all(checks.values()):
+            return {"status": "ready", "checks": checks}
+        body = {
+            "type": "/problems/not-ready",
+            "title": "Not ready",
+            "status": 503,
+            "detail": ", ".join(k for k, ok in checks.items() if not ok) + " not reachable",
+            "checks": checks,
+        }
+        return problem_response(503, body)
+
+    @router.get("/metrics")
+    async def metrics():
+        return Response(await runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/asyncapi")
+    async def asyncapi_json():
+        return JSONResponse(asyncapi.to_specification().to_jsonable())
+
+    @router.get("/asyncapi.html", response_class=HTMLResponse)
+    async def asyncapi_html():
+        return get_asyncapi_html(asyncapi.to_specification())
+
+    return router

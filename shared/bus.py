@@ -1,0 +1,224 @@
+"""NATS plumbing: a broker with safe defaults, a connection supervisor, durable consumers.
+
+FastStream's defaults are overridden where they would lose or hide messages:
+- consumers NACK with a delay on error instead of REJECT (terminate), and after
+  `max_deliver` attempts send the message to the dead-letter stream with the reason;
+  a message that fails validation goes to the dead-letter stream at once;
+- publishing goes through JetStream (the outbox relay passes `stream=` and waits for PubAck);
+- reconnects are unlimited, graceful shutdown has an explicit timeout, and per-message
+  log lines are at DEBUG.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import nats
+from faststream import AckPolicy
+from faststream.exceptions import NackMessage
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events import Event, event_class
+from shared.inbox import claim
+from shared.metrics import ServiceMetrics
+from shared.streams import (
+    DEAD_LETTER_PREFIX,
+    dead_letter_stream,
+    ensure_stream,
+    service_stream,
+    stream_name,
+)
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, AsyncSession], Awaitable[None]]
+ACK_WAIT_SECONDS = 30.0
+
+
+def make_broker(
+    service: str, servers: str, metrics: ServiceMetrics, graceful_timeout: float
+) -> NatsBroker:
+    return NatsBroker(
+        servers=servers.split(","),
+        name=f"expo-{service}",
+        max_reconnect_attempts=-1,  # never give up: the outbox waits, nothing is lost
+        reconnect_time_wait=1,
+        connect_timeout=2,
+        graceful_timeout=graceful_timeout,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        log_level=logging.DEBUG,  # no INFO line per message
+        middlewares=[NatsPrometheusMiddleware(registry=metrics.registry, app_name=service)],
+    )
+
+
+def jetstream_of(broker: NatsBroker) -> JetStreamContext | None:
+    state = broker.config.connection_state
+    try:
+        connection, stream = state.connection, state.stream
+    except Exception:  # FastStream raises until the broker has connected once
+        return None
+    return stream if connection.is_connected else None
+
+
+class EventConsumer:
+    """One durable pull consumer (`<consumer>__<stream>`) over one service's stream.
+
+    Handlers are registered per event type; each runs in a transaction together with the
+    inbox record, and the message is acked only after that transaction commits.
+    """
+
+    def __init__(self, consumer: str, source_service: str) -> None:
+        self.consumer = consumer
+        self.stream = stream_name(source_service)
+        self.source_service = source_service
+        self.durable = f"{consumer}__{self.stream}"
+        self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+
+    def on(self, event_type: type[Event]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self._handlers[event_type.TYPE] = (event_type, handler)
+            return handler
+
+        return register
+
+    def attach(
+        self,
+        broker: NatsBroker,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        metrics: ServiceMetrics,
+        max_deliver: int,
+    ) -> None:
+        async def handle(msg: NatsMessage) -> None:
+            await self._process(msg, broker, sessions, inbox, metrics, max_deliver)
+
+        broker.subscriber(
+            f"expo.{self.source_service}.>",
+            stream=JStream(self.stream, declare=False),
+            durable=self.durable,
+            pull_sub=PullSub(batch_size=1, timeout=1.0),
+            config=ConsumerConfig(
+                durable_name=self.durable,
+                ack_policy=JsAckPolicy.EXPLICIT,
+                ack_wait=ACK_WAIT_SECONDS,
+                deliver_policy=DeliverPolicy.ALL,
+                max_deliver=-1,  # we decide when to give up (dead letter), not the server
+            ),
+            title=self.durable,
+            description=f"{self.consumer} consumes {', '.join(self._handlers)}",
+        )(handle)
+
+    async def _process(self, msg, broker, sessions, inbox, metrics, max_deliver) -> None:
+        raw = msg.raw_message
+        subject = raw.subject
+        registered = self._handlers.get(subject)
+        if registered is None:
+            return  # an event this consumer does not need: ack and move on
+        event_type, handler = registered
+        try:
+            event = event_type.model_validate_json(raw.data)
+        except ValidationError as exc:
+            await dead_letter(broker, self.consumer, raw, "invalid", _first_error(exc))
+            metrics.dead_letters.labels(self.consumer, "invalid").inc()
+            return
+        try:
+            async with sessions() as session, session.begin():
+                first_time = await claim(session, inbox, self.consumer, str(event.id))
+                if first_time:
+                    await handler(event, session)
+            outcome = "processed" if first_time else "duplicate"
+            metrics.events_handled.labels(self.consumer, subject, outcome).inc()
+        except Exception as exc:
+            metrics.handler_errors.labels(self.consumer, subject).inc()
+            deliveries = raw.metadata.num_delivered if raw.metadata else 1
+            if deliveries >= max_deliver:
+                reason = f"{type(exc).__name__}: {exc}"[:500]
+                await dead_letter(broker, self.consumer, raw, "failed", reason)
+                metrics.dead_letters.labels(self.consumer, "failed").inc()
+                log.error("%s gave up on %s after %d attempts: %s", self.durable, subject, deliveries, reason)
+                return
+            log.warning("%s failed on %s (attempt %d): %s", self.durable, subject, deliveries, exc)
+            raise NackMessage(delay=min(30.0, 0.5 * 2**deliveries)) from exc
+
+
+async def dead_letter(broker: NatsBroker, consumer: str, raw, kind: str, reason: str) -> None:
+    """Keep the original body; say who gave up, on what, and why."""
+    js = broker.config.connection_state.stream
+    original_id = (raw.headers or {}).get("Nats-Msg-Id") or str(raw.metadata.sequence.stream)
+    await js.publish(
+        f"{DEAD_LETTER_PREFIX}.{consumer}.{kind}",
+        raw.data,
+        stream=dead_letter_stream().name,
+        headers={
+            "Nats-Msg-Id": f"{consumer}:{original_id}",
+            "expo-original-subject": raw.subject,
+            "expo-consumer": consumer,
+            "expo-reason": reason,
+        },
+    )
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "body"
+    return f"{field}: {err['msg']}"[:500]
+
+
+class BusSupervisor:
+    """Connects when NATS is reachable (retrying until it is), declares the streams this
+    service touches, then starts the subscribers. HTTP keeps serving meanwhile."""
+
+    def __init__(self, broker: NatsBroker, streams: list[str], metrics: ServiceMetrics) -> None:
+        self.broker = broker
+        self.services = streams
+        self.metrics = metrics
+        self.started = asyncio.Event()
+
+    async def run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.connect()
+                js = self.broker.config.connection_state.stream
+                for service in self.services:
+                    await ensure_stream(js, service_stream(service))
+                await ensure_stream(js, dead_letter_stream())
+                await self.broker.start()
+                self.started.set()
+                return
+            except asyncio.CancelledError:
+                raise
+            except (OSError, TimeoutError, nats.errors.Error) as exc:
+                log.warning("NATS not reachable (%s); retrying in %.1fs", exc, delay)
+                await self._reset()
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+
+    async def _reset(self) -> None:
+        try:
+            await self.broker.stop()
+        except Exception:  # a half-open connection; start clean next time
+            log.debug("broker reset", exc_info=True)
+
+    def connected(self) -> bool:
+        ok = self.started.is_set() and jetstream_of(self.broker) is not None
+        self.metrics.nats_connected.set(1 if ok else 0)
+        return ok
+
+
+def decode_event(subject: str, data: bytes) -> Event:
+    """For tools and tests: the typed event for a raw message."""
+    event_type = event_class(subject)
+    if event_type is None:
+        raise LookupError(f"unknown event type {subject}")
+    return event_type.model_validate(json.loads(data))

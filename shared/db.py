@@ -1,0 +1,118 @@
+"""Database engine, sessions and the platform tables every service's schema includes.
+
+Each service owns one database. SQLite (WAL) is the default; PostgreSQL in compose and CI.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    types,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(types.TypeDecorator):
+    """Stores UTC; hands back aware datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# An autoincrementing 64-bit key that SQLite also accepts as its rowid alias.
+SequenceKey = BigInteger().with_variant(Integer, "sqlite")
+
+
+def new_metadata() -> MetaData:
+    """A service's metadata, already holding the platform tables (outbox, inbox, idempotency)."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    add_platform_tables(metadata)
+    return metadata
+
+
+def add_platform_tables(metadata: MetaData) -> None:
+    Table(
+        "outbox",
+        metadata,
+        Column("seq", SequenceKey, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("subject", String(200), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("headers", Text, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text),
+        Index("ix_outbox_unpublished", "published_at", "seq"),
+    )
+    Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("processed_at", UtcDateTime, nullable=False),
+    )
+    Table(
+        "idempotency_keys",
+        metadata,
+        Column("principal", String(200), primary_key=True),
+        Column("key", String(200), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+    )
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # WAL lets the outbox relay read while requests write; foreign keys are off by default.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,96 @@
+"""The edition: reference data every service reads (counties, working groups, key dates).
+
+Nothing about one city or year lives in code; it lives in a file under deploy/editions/.
+"""
+
+import tomllib
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CODE_PATTERN = r"^[a-z][a-z0-9_-]{1,31}$"
+
+
+class County(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+
+
+class WorkingGroup(BaseModel):  # 工作组
+    model_config = ConfigDict(frozen=True)
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    leader: str
+    deputies: tuple[str, ...] = ()
+
+
+class KeyDates(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    dispatch_start: date  # daily dispatch meetings start (日调度)
+    weekly_reports_until: date  # last day of weekly written reports
+    daily_reports_from: date  # first day of daily written reports
+    registration_freeze: date
+    launch_day: date
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "KeyDates":
+        if self.daily_reports_from <= self.weekly_reports_until:
+            raise ValueError("daily_reports_from must come after weekly_reports_until")
+        if not (self.dispatch_start <= self.weekly_reports_until):
+            raise ValueError("dispatch_start must not come after weekly_reports_until")
+        if self.launch_day < self.daily_reports_from or self.launch_day < self.registration_freeze:
+            raise ValueError("launch_day must come after the report cut-over and the freeze")
+        return self
+
+
+class Edition(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    name_en: str = ""
+    time_zone: str
+    dates: KeyDates
+    counties: tuple[County, ...] = Field(min_length=1)
+    working_groups: tuple[WorkingGroup, ...] = Field(min_length=1)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> "Edition":
+        for label, items in (("county", self.counties), ("working group", self.working_groups)):
+            codes = [item.code for item in items]
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"duplicate {label} codes: {', '.join(duplicates)}")
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @cached_property
+    def county_codes(self) -> frozenset[str]:
+        return frozenset(c.code for c in self.counties)
+
+    @cached_property
+    def group_codes(self) -> frozenset[str]:
+        return frozenset(g.code for g in self.working_groups)
+
+    def county(self, code: str) -> County | None:
+        return next((c for c in self.counties if c.code == code), None)
+
+
+def load_edition(path: Path | str) -> Edition:
+    with open(path, "rb") as fh:
+        return Edition.model_validate(tomllib.load(fh))

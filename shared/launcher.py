@@ -1,0 +1,115 @@
+"""`expo run`: the whole stack on one machine, for people trying ExpoOps.
+
+Starts an embedded nats-server (unless EXPO_NATS_URL points at one), migrates every
+service's database, starts each service as its own process, prints URLs and demo tokens,
+and stops everything on Ctrl-C.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from shared.auth import issue_token
+from shared.migrations import upgrade
+from shared.natsserver import NatsServer, free_port, port_is_free
+from shared.settings import REPO_ROOT, Settings
+
+# Preferred ports; a busy one is replaced by a free port.
+SERVICE_PORTS = {
+    "registration": 8101,
+    "exhibitions": 8102,
+    "signings": 8103,
+    "publicity": 8104,
+    "reporting": 8105,
+}
+NATS_PORT = 4222
+
+
+def installed_services() -> list[str]:
+    """The services that exist in this checkout, in the order of SERVICE_PORTS."""
+    return [s for s in SERVICE_PORTS if (REPO_ROOT / "services" / s / "app.py").exists()]
+
+
+def demo_tokens(settings: Settings) -> dict[str, str]:
+    edition = settings.edition
+    roles = ["committee", f"county:{edition.counties[0].code}", f"county:{edition.counties[1].code}"]
+    roles += [f"group:{edition.working_groups[0].code}", "ops", "integrator"]
+    return {role: issue_token(settings.auth_secret, role, subject=f"demo-{role.replace(':', '-')}") for role in roles}
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} not healthy after {timeout}s")
+
+
+def run() -> int:
+    settings = Settings()
+    var: Path = settings.var_dir
+    (var / "log").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+
+    nats = None
+    if "EXPO_NATS_URL" not in os.environ:
+        port = NATS_PORT if port_is_free(NATS_PORT) else free_port()
+        nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log").start()
+        env["EXPO_NATS_URL"] = nats.url
+    print(f"NATS (JetStream)  {env['EXPO_NATS_URL']}" + ("  [embedded]" if nats else "  [external]"))
+
+    children: dict[str, tuple[subprocess.Popen, str]] = {}
+
+    def stop_all(*_args) -> None:
+        for process, _url in children.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process, _url in children.values():
+            try:
+                process.wait(timeout=settings.shutdown_timeout + 5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if nats:
+            nats.stop()
+
+    try:
+        for service in installed_services():
+            upgrade(service, settings.database_url(service))
+            port = SERVICE_PORTS[service] if port_is_free(SERVICE_PORTS[service]) else free_port()
+            log = open(var / "log" / f"{service}.log", "ab")  # noqa: SIM115
+            process = subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            children[service] = (process, f"http://127.0.0.1:{port}")
+        for service, (process, url) in children.items():
+            wait_healthy(url, process)
+            print(f"{service:<17} {url}   docs {url}/docs   events {url}/asyncapi   metrics {url}/metrics")
+        print(f"\nEdition: {settings.edition.name}\nLogs: {var / 'log'}\n\nDemo tokens (Authorization: Bearer <token>):")
+        for role, token in demo_tokens(settings).items():
+            print(f"  {role:<22} {token}")
+        print("\nReady. Ctrl-C stops everything.", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            for service, (process, _url) in children.items():
+                if process.poll() is not None:
+                    print(f"{service} exited with code {process.returncode}; stopping", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+        return 0
+    finally:
+        stop_all()

@@ -1,0 +1,58 @@
+"""Prometheus metrics: one registry per service process, plus figures refreshed at scrape time.
+
+Business figures that live in the database (counts per county, outbox backlog) are read when
+Prometheus scrapes, so every replica reports the same truth and nothing drifts in memory.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+Refresher = Callable[[], Awaitable[None]]
+
+
+class ServiceMetrics:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self._refreshers: list[Refresher] = []
+        labels = {"registry": self.registry}
+        self.outbox_backlog = Gauge(
+            "expo_outbox_backlog", "Committed events not yet acked by JetStream", **labels
+        )
+        self.outbox_oldest_age = Gauge(
+            "expo_outbox_oldest_age_seconds", "Age of the oldest unpublished event", **labels
+        )
+        self.outbox_published = Counter(
+            "expo_outbox_published", "Events published from the outbox and acked", **labels
+        )
+        self.outbox_publish_errors = Counter(
+            "expo_outbox_publish_errors", "Outbox relay rounds that failed and were retried", **labels
+        )
+        self.events_handled = Counter(
+            "expo_events_handled",
+            "Events a consumer processed (duplicates included)",
+            ["consumer", "type", "outcome"],
+            **labels,
+        )
+        self.handler_errors = Counter(
+            "expo_event_handler_errors",
+            "Event handler failures (the message is retried later)",
+            ["consumer", "type"],
+            **labels,
+        )
+        self.dead_letters = Counter(
+            "expo_dead_letters",
+            "Messages sent to the dead-letter stream",
+            ["consumer", "reason"],
+            **labels,
+        )
+        self.nats_connected = Gauge("expo_nats_connected", "1 when connected to NATS", **labels)
+
+    def on_scrape(self, refresher: Refresher) -> None:
+        self._refreshers.append(refresher)
+
+    async def render(self) -> bytes:
+        for refresh in self._refreshers:
+            await refresh()
+        return generate_latest(self.registry)

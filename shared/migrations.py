@@ -1,0 +1,74 @@
+"""Alembic glue: one migration history per service, run the same way everywhere.
+
+A service's `migrations/env.py` calls `run_env(metadata)`; `upgrade(service, url)` runs
+its history to head (the launcher, the CLI and the tests all use it).
+"""
+
+import asyncio
+import importlib
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+from shared.db import NAMING_CONVENTION, add_platform_tables
+
+
+def alembic_config(service: str, url: str) -> Config:
+    package = importlib.import_module(f"services.{service}")
+    config = Config()
+    config.set_main_option("script_location", str(Path(package.__file__).parent / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    """Blocking; call it from a thread when an event loop is running (it starts its own)."""
+    command.upgrade(alembic_config(service, url), revision)
+
+
+async def upgrade_async(service: str, url: str) -> None:
+    await asyncio.to_thread(upgrade, service, url)
+
+
+def run_env(target_metadata: MetaData) -> None:
+    if context.is_offline_mode():
+        context.configure(
+            url=context.config.get_main_option("sqlalchemy.url"),
+            target_metadata=target_metadata,
+            literal_binds=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    asyncio.run(_run_online(target_metadata))
+
+
+async def _run_online(target_metadata: MetaData) -> None:
+    engine = async_engine_from_config(
+        context.config.get_section(context.config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    async with engine.connect() as connection:
+        await connection.run_sync(_run_sync, target_metadata)
+    await engine.dispose()
+
+
+def _run_sync(connection, target_metadata: MetaData) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_platform_tables_v1(op) -> None:
+    """The outbox, inbox and idempotency tables, as every service's first migration creates them."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    add_platform_tables(metadata)
+    metadata.create_all(op.get_bind())

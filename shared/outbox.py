@@ -1,0 +1,140 @@
+"""The outbox relay: publishes committed events to JetStream, in order, until each is acked.
+
+It publishes with `Nats-Msg-Id` = event id, so a copy re-sent after a crash between the
+PubAck and the "published" mark is dropped by the server's duplicate window. While NATS is
+away it retries forever with capped exponential backoff; the backlog is a metric.
+"""
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+from collections.abc import Callable
+
+from nats.js import JetStreamContext
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import utcnow
+from shared.events import stream_for_subject
+from shared.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 5.0
+PUBLISH_TIMEOUT_SECONDS = 5.0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        jetstream: Callable[[], JetStreamContext | None],
+        metrics: ServiceMetrics,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._jetstream = jetstream
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events: publish now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                published = await self.publish_pending()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # NATS away, DB busy...: wait and try again, forever
+                failures += 1
+                self._metrics.outbox_publish_errors.inc()
+                delay = min(MAX_BACKOFF_SECONDS, 0.1 * 2**failures)
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            if published < self._batch_size:
+                await self._wait_for_work()
+
+    async def _wait_for_work(self) -> None:
+        try:
+            async with asyncio.timeout(self._poll_interval):
+                await self._wakeup.wait()
+        except TimeoutError:
+            pass
+        self._wakeup.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch, oldest first. Returns how many were published."""
+        js = self._jetstream()
+        if js is None:
+            return 0  # not connected (yet): the rows wait; the next round tries again
+        t = self._outbox
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(t.c.seq, t.c.subject, t.c.payload, t.c.headers)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.seq)
+                    .limit(self._batch_size)
+                    # Replicas of one service share the outbox: each row goes to one relay.
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            done: list[int] = []
+            failure: Exception | None = None
+            for row in rows:
+                try:
+                    await js.publish(
+                        row.subject,
+                        row.payload.encode(),
+                        timeout=PUBLISH_TIMEOUT_SECONDS,
+                        stream=stream_for_subject(row.subject),
+                        headers=json.loads(row.headers),
+                    )
+                except Exception as exc:
+                    failure = exc
+                    break
+                done.append(row.seq)
+            # Mark what was acked even when a later publish failed, so it is not re-sent.
+            if done:
+                await session.execute(
+                    update(t).where(t.c.seq.in_(done)).values(published_at=utcnow())
+                )
+            if failure is not None:
+                await session.execute(
+                    update(t)
+                    .where(t.c.seq == rows[len(done)].seq)
+                    .values(attempts=t.c.attempts + 1, last_error=str(failure)[:500])
+                )
+        self._metrics.outbox_published.inc(len(done))
+        if failure is not None:
+            raise failure
+        return len(done)
+
+    async def backlog(self) -> tuple[int, float]:
+        """(events waiting, age in seconds of the oldest one)."""
+        t = self._outbox
+        async with self._sessions() as session:
+            count, oldest = (
+                await session.execute(
+                    select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
+                )
+            ).one()
+        if oldest is None:
+            return 0, 0.0
+        if not isinstance(oldest, datetime):  # aggregates bypass the column type on SQLite
+            oldest = datetime.fromisoformat(oldest)
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return count, max(0.0, (utcnow() - oldest).total_seconds())

@@ -1,0 +1,125 @@
+"""Errors as `application/problem+json` (RFC 9457), naming the field and the rule.
+
+Bad input never becomes a 500 and never shows a stack trace.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raised anywhere (domain, use case, API) to answer with problem+json."""
+
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": f"/problems/{self.slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.field:
+            body["errors"] = [{"field": self.field, "reason": self.detail}]
+        return body | self.extra
+
+
+class InvalidInput(Problem):
+    status, slug, title = 422, "invalid-input", "Invalid input"
+
+
+class RuleViolated(Problem):
+    """A well-formed request that a business rule forbids (e.g. a forbidden transition)."""
+
+    status, slug, title = 409, "rule-violated", "Not allowed by the rules"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_of(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] if len(parts) > 1 else parts
+    return ".".join(parts)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(exc.status, exc.body() | {"instance": request.url.path}, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = []
+        for err in exc.errors():
+            if err["type"] == "json_invalid":
+                errors.append({"field": "body", "reason": f"body is not valid JSON ({err['ctx']['error']})"})
+            else:
+                errors.append({"field": _field_of(tuple(err["loc"])), "reason": err["msg"]})
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        body = {
+            "type": "/problems/invalid-input",
+            "title": "Invalid input",
+            "status": 422,
+            "detail": detail,
+            "instance": request.url.path,
+            "errors": errors,
+        }
+        return problem_response(422, body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        body = {
+            "type": "about:blank",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "instance": request.url.path,
+        }
+        return problem_response(exc.status_code, body, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = {
+            "type": "/problems/internal",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "The request could not be completed; it changed nothing. Try again.",
+            "instance": request.url.path,
+        }
+        return problem_response(500, body)

@@ -1,0 +1,68 @@
+"""Everything one service process holds: settings, database, broker, outbox relay, metrics."""
+
+from collections.abc import Sequence
+
+from sqlalchemy import MetaData, text
+
+from shared.bus import BusSupervisor, EventConsumer, jetstream_of, make_broker
+from shared.db import create_engine, session_factory
+from shared.metrics import ServiceMetrics
+from shared.outbox import OutboxRelay
+from shared.settings import Settings
+from shared.uow import UnitOfWork
+
+
+class Runtime:
+    def __init__(
+        self,
+        service: str,
+        metadata: MetaData,
+        settings: Settings,
+        consumers: Sequence[EventConsumer] = (),
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.edition = settings.edition
+        self.metadata = metadata
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+        self.idempotency = metadata.tables["idempotency_keys"]
+        self.engine = create_engine(settings.database_url(service))
+        self.sessions = session_factory(self.engine)
+        self.metrics = ServiceMetrics(service)
+        self.broker = make_broker(
+            service, settings.nats_url, self.metrics, settings.shutdown_timeout
+        )
+        self.relay = OutboxRelay(
+            self.sessions,
+            self.outbox,
+            lambda: jetstream_of(self.broker),
+            self.metrics,
+            batch_size=settings.outbox_batch_size,
+            poll_interval=settings.outbox_poll_interval,
+        )
+        # Declare our own stream and every stream we read, so start-up order never matters.
+        streams = [service, *(c.source_service for c in consumers)]
+        self.bus = BusSupervisor(self.broker, list(dict.fromkeys(streams)), self.metrics)
+        for consumer in consumers:
+            consumer.attach(
+                self.broker, self.sessions, self.inbox, self.metrics, settings.consumer_max_deliver
+            )
+        self.metrics.on_scrape(self._refresh_outbox_metrics)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.outbox, on_commit=self.relay.wake)
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def _refresh_outbox_metrics(self) -> None:
+        count, age = await self.relay.backlog()
+        self.metrics.outbox_backlog.set(count)
+        self.metrics.outbox_oldest_age.set(age)
+        self.bus.connected()

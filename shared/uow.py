@@ -1,0 +1,68 @@
+"""Unit of work: the business rows and their events commit in one transaction (the outbox).
+
+    async with runtime.unit_of_work(actor) as uow:
+        uow.session.add(row)
+        uow.emit(SomethingHappened(...))
+        await uow.commit()
+
+After the commit the outbox relay is woken; if the process dies first, the relay finds the
+rows on the next start. Nothing accepted is lost.
+"""
+
+import json
+from collections.abc import Callable
+
+from sqlalchemy import Table, insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import utcnow
+from shared.events import Event
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._on_commit = on_commit
+        self._events: list[Event] = []
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self.session = self._sessions()
+        self._events = []
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        # Anything not committed explicitly is rolled back: no half-written changes.
+        await self.session.rollback()
+        await self.session.close()
+
+    def emit(self, event: Event) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        if self._events:
+            now = utcnow()
+            await self.session.execute(
+                insert(self._outbox),
+                [
+                    {
+                        "event_id": str(e.id),
+                        "subject": e.subject,
+                        "payload": e.to_json().decode(),
+                        "headers": json.dumps(e.headers()),
+                        "created_at": now,
+                        "attempts": 0,
+                    }
+                    for e in self._events
+                ],
+            )
+        await self.session.commit()
+        emitted, self._events = self._events, []
+        if emitted:
+            self._on_commit()

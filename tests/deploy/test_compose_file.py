@@ -1,0 +1,307 @@
+"""The one-host deployment files agree with each other and with the services in the repository.
+
+No Docker engine is needed: the files are parsed and cross-checked, so a service added under
+services/ without its compose entry, scrape target, NATS user or database fails here, as does a
+mounted file that was moved or a variable missing from .env.example.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+INFRASTRUCTURE = {"nats", "postgres", "prometheus", "grafana"}
+# Host ports people and tools already use; documented in deploy/README.md.
+SERVICE_HOST_PORTS = {
+    "registration": 8101,
+    "exhibitions": 8102,
+    "signings": 8103,
+    "publicity": 8104,
+    "reporting": 8105,
+}
+
+
+def service_directories() -> set[str]:
+    """Every service in the repository: a directory under services/ with an app.py."""
+    return {
+        d.name
+        for d in (ROOT / "services").iterdir()
+        if d.is_dir() and not d.name.startswith(("_", ".")) and (d / "app.py").is_file()
+    }
+
+
+@cache
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def services() -> dict[str, dict]:
+    return compose()["services"]
+
+
+def built_services() -> dict[str, dict]:
+    return {name: svc for name, svc in services().items() if "build" in svc}
+
+
+def expected_app_services() -> set[str]:
+    # Named explicitly too, so the check holds even before their code is in place.
+    return service_directories() | {"registration", "reporting"}
+
+
+def environment(svc: dict) -> dict[str, str]:
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def host_ports(svc: dict) -> list[tuple[int, int]]:
+    """(host port, container port) of each published port, short or long syntax."""
+    published = []
+    for entry in svc.get("ports", []):
+        if isinstance(entry, dict):
+            if entry.get("published") is not None:
+                published.append((int(entry["published"]), int(entry["target"])))
+            continue
+        parts = str(entry).split("/")[0].split(":")
+        if len(parts) >= 2:  # [ip:]host:container; a bare container port publishes nothing fixed
+            published.append((int(parts[-2]), int(parts[-1])))
+    return published
+
+
+def bind_mounts(svc: dict) -> list[tuple[str, str]]:
+    """(host path, container path) of each bind mount of a repository path."""
+    mounts = []
+    for entry in svc.get("volumes", []):
+        if isinstance(entry, dict):
+            if entry.get("type") == "bind":
+                mounts.append((entry["source"], entry["target"]))
+        elif str(entry).startswith("./"):
+            source, target = str(entry).split(":")[:2]
+            mounts.append((source, target))
+    return mounts
+
+
+def mounted_file(service: str, container_path: str) -> Path:
+    """The repository file that compose mounts at container_path, or the test fails."""
+    for source, target in bind_mounts(services()[service]):
+        if container_path == target or container_path.startswith(target.rstrip("/") + "/"):
+            return ROOT / source / Path(container_path).relative_to(target)
+    pytest.fail(f"{service}: nothing is mounted at {container_path}")
+
+
+def nats_conf() -> str:
+    return (DEPLOY / "nats" / "nats.conf").read_text()
+
+
+def nats_users() -> dict[str, tuple[str, str]]:
+    """user -> (the environment variable holding its password, its permissions variable)."""
+    found = re.findall(
+        r"\{\s*user:\s*(\w+),\s*password:\s*\$(\w+),\s*permissions:\s*\$(\w+)", nats_conf()
+    )
+    return {user: (password, permissions) for user, password, permissions in found}
+
+
+def nats_publish_allowed(permissions: str) -> list[str]:
+    """The subjects a permissions block of nats.conf allows to publish."""
+    block = re.search(
+        rf"^\s*{permissions} = \{{\s*publish = \{{\s*allow = \[(.*?)\]", nats_conf(), re.M | re.S
+    )
+    assert block, f"nats.conf has no publish permissions {permissions}"
+    return re.findall(r'"([^"]+)"', block.group(1))
+
+
+def env_example() -> dict[str, str]:
+    pairs = {}
+    for line in (DEPLOY / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def test_every_service_of_the_repository_runs_in_compose_beside_the_infrastructure():
+    missing = (INFRASTRUCTURE | expected_app_services()) - set(services())
+    assert not missing, f"docker-compose.yml lacks {sorted(missing)}"
+
+
+def test_every_compose_service_has_an_image_or_a_build():
+    for name, svc in services().items():
+        assert svc.get("image") or svc.get("build"), f"{name} has neither image nor build"
+
+
+def test_the_services_share_one_image_built_from_the_dockerfile():
+    built = built_services()
+    assert set(built) == expected_app_services(), "only the app services are built here"
+    builds = {json.dumps(svc["build"], sort_keys=True) for svc in built.values()}
+    images = {svc.get("image") for svc in built.values()}
+    assert len(builds) == 1, f"different build settings: {builds}"
+    assert len(images) == 1 and None not in images, f"one image tag expected: {images}"
+    build = next(iter(built.values()))["build"]
+    context = ROOT / build["context"]
+    assert (context / build["dockerfile"]).is_file()
+    for name, svc in built.items():
+        assert svc.get("command") == [name], (
+            f"{name} must run its own service, not {svc.get('command')}"
+        )
+
+
+def test_every_file_the_dockerfile_copies_exists():
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    copies = re.findall(r"^COPY\s+(?:--\S+\s+)*(.+)$", dockerfile, flags=re.MULTILINE)
+    assert copies
+    for line in copies:
+        for source in line.split()[:-1]:
+            assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
+
+
+def test_each_service_is_published_on_its_own_host_port():
+    seen: dict[int, str] = {}
+    for name, svc in services().items():
+        for host, _ in host_ports(svc):
+            assert host not in seen, f"{name} and {seen[host]} both publish host port {host}"
+            seen[host] = name
+    for name in built_services():
+        assert host_ports(services()[name]), f"{name} publishes no port"
+        for host, container in host_ports(services()[name]):
+            assert container == 8000, f"{name} serves on 8000 in its container"
+            if name in SERVICE_HOST_PORTS:
+                assert host == SERVICE_HOST_PORTS[name], (
+                    f"{name} belongs on host port {SERVICE_HOST_PORTS[name]}"
+                )
+
+
+def test_every_bind_mounted_path_exists_in_the_repository():
+    mounts = [(name, source) for name, svc in services().items() for source, _ in bind_mounts(svc)]
+    assert mounts, "the configuration files are mounted from the repository"
+    for name, source in mounts:
+        assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+
+
+def test_prometheus_scrapes_every_service_and_loads_the_alert_rules():
+    config = yaml.safe_load(
+        mounted_file("prometheus", "/etc/prometheus/prometheus.yml").read_text()
+    )
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        for group in job.get("static_configs", [])
+        for target in group["targets"]
+    }
+    for name in built_services():
+        assert f"{name}:8000" in targets, f"Prometheus does not scrape {name}"
+    for rule_file in config["rule_files"]:
+        rules = yaml.safe_load(mounted_file("prometheus", rule_file).read_text())
+        exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+        assert exprs and all(e.strip() for e in exprs)
+
+
+def test_every_service_has_a_healthcheck_and_waits_for_healthy_dependencies():
+    for name, svc in services().items():
+        check = svc.get("healthcheck")
+        assert check and not check.get("disable") and check.get("test"), (
+            f"{name} has no healthcheck"
+        )
+        depends = svc.get("depends_on") or {}
+        if isinstance(depends, list):
+            depends = {dep: {"condition": "service_started"} for dep in depends}
+        for dep, how in depends.items():
+            assert dep in services(), f"{name} depends on unknown {dep}"
+            if how.get("condition") == "service_healthy":
+                assert services()[dep].get("healthcheck"), f"{dep} cannot become healthy"
+    for name, svc in built_services().items():
+        assert "/healthz" in " ".join(svc["healthcheck"]["test"])
+        for dep in ("nats", "postgres"):
+            assert svc["depends_on"][dep]["condition"] == "service_healthy", (
+                f"{name} must wait for {dep}"
+            )
+
+
+def test_the_grafana_dashboards_load_and_every_panel_queries_something():
+    provisioning = "/etc/grafana/provisioning"
+    sources = yaml.safe_load(
+        mounted_file("grafana", f"{provisioning}/datasources/prometheus.yml").read_text()
+    )
+    source = sources["datasources"][0]
+    assert source["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load(
+        mounted_file("grafana", f"{provisioning}/dashboards/expoops.yml").read_text()
+    )
+    dashboards = mounted_file("grafana", provider["providers"][0]["options"]["path"])
+    files = sorted(dashboards.glob("*.json"))
+    assert DEPLOY / "grafana" / "dashboards" / "expoops-overview.json" in files
+    for file in files:
+        panels = json.loads(file.read_text())["panels"]
+        assert panels, f"{file.name} has no panels"
+        for panel in panels:
+            title = f"{file.name}: {panel['title']}"
+            exprs = [t.get("expr", "") for t in panel.get("targets", [])]
+            assert exprs and all(e.strip() for e in exprs), f"{title} queries nothing"
+            assert panel["datasource"]["uid"] == source["uid"], f"{title} names another data source"
+
+
+def test_nats_has_a_user_per_service_allowed_to_publish_only_its_own_events():
+    users = nats_users()
+    for name in expected_app_services() | set(SERVICE_HOST_PORTS):
+        assert name in users, f"nats.conf has no user {name}"
+        events = [s for s in nats_publish_allowed(users[name][1]) if s.startswith("expo.")]
+        assert sorted(events) == sorted([f"expo.{name}.>", f"expo.dlq.{name}.>"]), events
+    integrator = nats_publish_allowed(users["integrator"][1])
+    assert not [s for s in integrator if s.startswith(("expo.", ">"))], "the integrator only reads"
+    nats_env = environment(services()["nats"])
+    for user, (variable, _) in users.items():
+        assert variable in nats_env, f"compose does not pass {variable} (user {user}) to nats"
+
+
+def test_each_service_connects_as_itself_to_its_own_database():
+    init_sql = (DEPLOY / "postgres" / "init-databases.sql").read_text()
+    created = set(re.findall(r"CREATE DATABASE (\w+)", init_sql))
+    assert {f"expo_{name}" for name in expected_app_services()} <= created
+    for name, svc in built_services().items():
+        env = environment(svc)
+        assert env["EXPO_NATS_URL"].startswith(f"nats://{name}:"), (
+            f"{name} must use its own NATS user"
+        )
+        url = env[f"EXPO_{name.upper()}_DATABASE_URL"]
+        assert url.startswith("postgresql+asyncpg://"), url
+        assert url.endswith(f"@postgres:5432/expo_{name}"), url
+        assert env["EXPO_ENV"] == "production"
+        # The image copies deploy/editions/ to /app/deploy/editions/.
+        edition = Path(env["EXPO_EDITION_FILE"]).relative_to("/app")
+        assert (ROOT / edition).is_file(), f"{name} reads {edition}, which does not exist"
+
+
+def test_env_example_defines_every_variable_compose_needs():
+    text = (ROOT / "docker-compose.yml").read_text()
+    needed = set(re.findall(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
+    assert needed, "compose reads its secrets from the environment"
+    missing = needed - set(env_example())
+    assert not missing, f"deploy/.env.example lacks {sorted(missing)}"
+
+
+def nats_server() -> str | None:
+    beside_python = Path(sys.executable).parent / "nats-server"
+    return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
+
+
+@pytest.mark.skipif(nats_server() is None, reason="no nats-server binary")
+def test_nats_server_accepts_the_configuration_with_the_example_passwords():
+    # The example values also show the password shape nats-server accepts (a leading digit
+    # would be parsed as a number), so they are checked by the real parser.
+    result = subprocess.run(
+        [nats_server(), "-t", "-c", str(DEPLOY / "nats" / "nats.conf")],
+        env={**os.environ, **env_example()},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,104 @@
+"""Helpers the tests share: running a service in-process, waiting for outcomes, reading the bus."""
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from shared.auth import issue_token
+from shared.migrations import upgrade_async
+from shared.runtime import Runtime
+from shared.settings import Settings
+
+TEST_SECRET = "test-secret-0123456789abcdef"
+
+
+def service_settings(nats_url: str, **overrides) -> Settings:
+    values = {
+        "env": "test",
+        "nats_url": nats_url,
+        "auth_secret": TEST_SECRET,
+        "outbox_poll_interval": 0.1,
+        "shutdown_timeout": 3.0,
+    } | overrides
+    return Settings(**values)
+
+
+def token(role: str, subject: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(TEST_SECRET, role, subject or role)}"}
+
+
+@dataclass
+class RunningService:
+    client: httpx.AsyncClient
+    runtime: Runtime
+
+
+@asynccontextmanager
+async def running_service(service: str, settings: Settings, wait_for_bus: bool = True):
+    """The service's real ASGI app with its lifespan: real DB, real NATS, in this process."""
+    import importlib
+
+    await upgrade_async(service, settings.database_url(service))
+    app = importlib.import_module(f"services.{service}.app").build(settings)
+    runtime: Runtime = app.state.runtime
+    async with app.router.lifespan_context(app):
+        if wait_for_bus:
+            await asyncio.wait_for(runtime.bus.started.wait(), 15)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
+            yield RunningService(client, runtime)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not true after {timeout}s: {what or check}")
+
+
+async def stream_messages(nats_url: str, subject: str, settle: float = 0.3) -> list:
+    """Every message stored on `subject` (JetStream), read by an independent client."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        sub = await js.subscribe(
+            subject,
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        messages = []
+        while True:
+            try:
+                messages.append(await sub.next_msg(timeout=settle))
+            except TimeoutError:
+                return messages
+    finally:
+        await nc.close()
+
+
+def unit_body(county: str = "kongtong", name: str | None = None, **overrides) -> dict:
+    return {
+        "county": county,
+        "name": name or f"平凉测试单位-{uuid.uuid4().hex[:6]}",
+        "kind": "enterprise",
+        "contact_person": "张三",
+        "contact_phone": "13800138000",
+    } | overrides
+
+
+def database_env(service: str) -> str:
+    return f"EXPO_{service.upper()}_DATABASE_URL"
+
+
+def pg_admin_url() -> str | None:
+    return os.environ.get("EXPO_TEST_DATABASE_URL") or None
