@@ -1,8 +1,9 @@
 """NATS plumbing: a broker with safe defaults, a connection supervisor, durable consumers.
 
 FastStream's defaults are overridden where they would lose or hide messages:
-- consumers NACK with a delay on error instead of REJECT (terminate), and after
-  `max_deliver` attempts send the message to the dead-letter stream with the reason;
+- consumers ack only after the effect commits, NACK with a delay on error instead of
+  REJECT (terminate), and after `max_deliver` attempts send the message to the
+  dead-letter stream with the reason;
   a message that fails validation goes to the dead-letter stream at once;
 - publishing goes through JetStream (the outbox relay passes `stream=` and waits for PubAck);
 - reconnects are unlimited, graceful shutdown has an explicit timeout, and per-message
@@ -13,14 +14,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import nats
 from faststream import AckPolicy
-from faststream.exceptions import NackMessage
+from faststream import Context
 from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
 from faststream.nats.prometheus import NatsPrometheusMiddleware
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, AsyncSession], Awaitable[None]]
 ACK_WAIT_SECONDS = 30.0
+BATCH_SIZE = 100
+BATCH_WAIT_SECONDS = 0.1  # the most a lone event waits for company
 
 
 def make_broker(
@@ -99,14 +102,19 @@ class EventConsumer:
         metrics: ServiceMetrics,
         max_deliver: int,
     ) -> None:
-        async def handle(msg: NatsMessage) -> None:
-            await self._process(msg, broker, sessions, inbox, metrics, max_deliver)
+        self._broker, self._sessions, self._inbox = broker, sessions, inbox
+        self._metrics, self._max_deliver = metrics, max_deliver
+
+        async def handle(batch: Annotated[Any, Context("message")]) -> None:
+            await self._process_batch(batch.raw_message)
 
         broker.subscriber(
             f"expo.{self.source_service}.>",
             stream=JStream(self.stream, declare=False),
             durable=self.durable,
-            pull_sub=PullSub(batch_size=1, timeout=1.0),
+            # A batch is applied in one transaction: far fewer commits than one per event.
+            pull_sub=PullSub(batch_size=BATCH_SIZE, timeout=BATCH_WAIT_SECONDS, batch=True),
+            ack_policy=AckPolicy.MANUAL,  # each message is acked, nacked or dead-lettered below
             config=ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=JsAckPolicy.EXPLICIT,
@@ -118,37 +126,66 @@ class EventConsumer:
             description=f"{self.consumer} consumes {', '.join(self._handlers)}",
         )(handle)
 
-    async def _process(self, msg, broker, sessions, inbox, metrics, max_deliver) -> None:
-        raw = msg.raw_message
-        subject = raw.subject
-        registered = self._handlers.get(subject)
-        if registered is None:
-            return  # an event this consumer does not need: ack and move on
-        event_type, handler = registered
-        try:
-            event = event_type.model_validate_json(raw.data)
-        except ValidationError as exc:
-            await dead_letter(broker, self.consumer, raw, "invalid", _first_error(exc))
-            metrics.dead_letters.labels(self.consumer, "invalid").inc()
+    async def _process_batch(self, messages: list[Msg]) -> None:
+        wanted: list[tuple[Msg, Event]] = []
+        for raw in messages:
+            registered = self._handlers.get(raw.subject)
+            if registered is None:
+                await raw.ack()  # an event this consumer does not need
+                continue
+            try:
+                wanted.append((raw, registered[0].model_validate_json(raw.data)))
+            except ValidationError as exc:  # never retried: it would fail the same way
+                await self._dead_letter(raw, "invalid", _first_error(exc))
+        if not wanted:
             return
         try:
-            async with sessions() as session, session.begin():
-                first_time = await claim(session, inbox, self.consumer, str(event.id))
-                if first_time:
-                    await handler(event, session)
-            outcome = "processed" if first_time else "duplicate"
-            metrics.events_handled.labels(self.consumer, subject, outcome).inc()
+            async with self._sessions() as session, session.begin():
+                outcomes = await self._apply(session, [event for _raw, event in wanted])
+        except Exception:
+            # Something in the batch failed: apply one by one to isolate it.
+            for raw, event in wanted:
+                await self._process_one(raw, event)
+            return
+        for (raw, event), outcome in zip(wanted, outcomes, strict=True):
+            self._metrics.events_handled.labels(self.consumer, event.type, outcome).inc()
+            await raw.ack()
+
+    async def _process_one(self, raw: Msg, event: Event) -> None:
+        try:
+            async with self._sessions() as session, session.begin():
+                [outcome] = await self._apply(session, [event])
         except Exception as exc:
-            metrics.handler_errors.labels(self.consumer, subject).inc()
+            self._metrics.handler_errors.labels(self.consumer, event.type).inc()
             deliveries = raw.metadata.num_delivered if raw.metadata else 1
-            if deliveries >= max_deliver:
+            if deliveries >= self._max_deliver:
                 reason = f"{type(exc).__name__}: {exc}"[:500]
-                await dead_letter(broker, self.consumer, raw, "failed", reason)
-                metrics.dead_letters.labels(self.consumer, "failed").inc()
-                log.error("%s gave up on %s after %d attempts: %s", self.durable, subject, deliveries, reason)
+                log.error("%s gave up on %s after %d attempts: %s", self.durable, event.id, deliveries, reason)
+                await self._dead_letter(raw, "failed", reason)
                 return
-            log.warning("%s failed on %s (attempt %d): %s", self.durable, subject, deliveries, exc)
-            raise NackMessage(delay=min(30.0, 0.5 * 2**deliveries)) from exc
+            log.warning("%s failed on %s (attempt %d): %s", self.durable, event.id, deliveries, exc)
+            await raw.nak(delay=min(30.0, 0.5 * 2**deliveries))
+            return
+        self._metrics.events_handled.labels(self.consumer, event.type, outcome).inc()
+        await raw.ack()
+
+    async def _apply(self, session: AsyncSession, events: list[Event]) -> list[str]:
+        """Apply events in order, skipping those the inbox has already seen."""
+        new = await claim(session, self._inbox, self.consumer, [str(e.id) for e in events])
+        outcomes = []
+        for event in events:
+            if str(event.id) in new:
+                new.discard(str(event.id))  # the same event twice in one batch: apply once
+                await self._handlers[event.type][1](event, session)
+                outcomes.append("processed")
+            else:
+                outcomes.append("duplicate")
+        return outcomes
+
+    async def _dead_letter(self, raw: Msg, kind: str, reason: str) -> None:
+        await dead_letter(self._broker, self.consumer, raw, kind, reason)
+        self._metrics.dead_letters.labels(self.consumer, kind).inc()
+        await raw.ack()
 
 
 async def dead_letter(broker: NatsBroker, consumer: str, raw, kind: str, reason: str) -> None:

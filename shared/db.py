@@ -116,3 +116,20 @@ def create_engine(url: str) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def add_to_counter(session: AsyncSession, table: Table, key: dict, column: str, by: int = 1) -> None:
+    """`column += by` for the row with `key`, creating it at `by` if missing, in one statement.
+
+    Projections are mostly counters; one upsert beats select-then-insert-or-update.
+    """
+    if session.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(table).values(**key, **{column: by})
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key), set_={column: table.c[column] + statement.excluded[column]}
+        )
+    )

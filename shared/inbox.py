@@ -1,24 +1,31 @@
 """The inbox: a consumer records each event id in the same transaction as its effect,
 so a redelivered or replayed event changes nothing the second time."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import utcnow
 
 
-async def claim(session: AsyncSession, inbox: Table, consumer: str, event_id: str) -> bool:
-    """True the first time (consumer, event) is seen in this transaction's view.
+async def claim(
+    session: AsyncSession, inbox: Table, consumer: str, event_ids: Sequence[str]
+) -> set[str]:
+    """Record the ids not seen before by this consumer and return them.
 
-    Two concurrent deliveries both see False-free views; the primary key then fails the
-    second commit, which is retried and finds the row.
+    Two concurrent transactions may both see an id as new; the primary key then fails the
+    second commit, whose messages are redelivered and found here as already seen.
     """
-    seen = await session.scalar(
-        select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
+    seen = set(
+        await session.scalars(
+            select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids))
+        )
     )
-    if seen is not None:
-        return False
-    await session.execute(
-        insert(inbox).values(consumer=consumer, event_id=event_id, processed_at=utcnow())
-    )
-    return True
+    new = [event_id for event_id in dict.fromkeys(event_ids) if event_id not in seen]
+    if new:
+        now = utcnow()
+        await session.execute(
+            insert(inbox), [{"consumer": consumer, "event_id": e, "processed_at": now} for e in new]
+        )
+    return set(new)

@@ -1,10 +1,10 @@
 """Event subscribers: each typed event updates the projections, exactly once (inbox)."""
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.reporting.models import county_units
 from shared.bus import EventConsumer
+from shared.db import add_to_counter
 from shared.events import UnitRegistered
 
 registration_events = EventConsumer("reporting", source_service="registration")
@@ -12,11 +12,4 @@ registration_events = EventConsumer("reporting", source_service="registration")
 
 @registration_events.on(UnitRegistered)
 async def on_unit_registered(event: UnitRegistered, session: AsyncSession) -> None:
-    county = event.data.county
-    current = await session.scalar(select(county_units.c.units).where(county_units.c.county == county))
-    if current is None:
-        await session.execute(county_units.insert().values(county=county, units=1))
-    else:
-        await session.execute(
-            update(county_units).where(county_units.c.county == county).values(units=county_units.c.units + 1)
-        )
+    await add_to_counter(session, county_units, {"county": event.data.county}, "units")

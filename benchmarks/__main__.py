@@ -1,0 +1,130 @@
+"""`make bench`: the platform's costs as ratios against raw baselines, measured in one run.
+
+- outbox relay: events/s from committed outbox rows to JetStream PubAck, against raw
+  sequential `js.publish` of the same payloads (target: ratio >= 0.5);
+- consumer: events/s a durable consumer applies with the inbox, against a raw pull
+  consumer that only acks (target: ratio >= 0.2).
+Timings never fail anything; the ratios are what to watch.
+"""
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import nats
+from nats.js.api import ConsumerConfig
+
+from shared.events import UnitRegistered, UnitRegisteredData
+from shared.migrations import upgrade_async
+from shared.natsserver import NatsServer
+from shared.runtime import Runtime
+from shared.settings import Settings
+from shared.streams import ensure_stream, service_stream
+
+EVENTS = int(os.environ.get("EXPO_BENCH_EVENTS", "3000"))
+
+
+def make_events(n: int) -> list[UnitRegistered]:
+    return [
+        UnitRegistered(
+            edition="pingliang-2020",
+            actor="bench",
+            data=UnitRegisteredData(unit_id=uuid.uuid4(), county="kongtong", name=f"单位{i}", kind="enterprise"),
+        )
+        for i in range(n)
+    ]
+
+
+async def raw_publish(js, events) -> float:
+    start = time.perf_counter()
+    for e in events:
+        await js.publish(e.subject, e.to_json(), headers=e.headers(), stream="EXPO_REGISTRATION")
+    return len(events) / (time.perf_counter() - start)
+
+
+async def relay_publish(runtime: Runtime, events) -> float:
+    async with runtime.unit_of_work() as uow:
+        for e in events:
+            uow.emit(e)
+        await uow.commit()
+    start = time.perf_counter()
+    while await runtime.relay.publish_pending():
+        pass
+    rate = len(events) / (time.perf_counter() - start)
+    assert (await runtime.relay.backlog())[0] == 0
+    return rate
+
+
+async def raw_consume(js, n: int) -> float:
+    sub = await js.pull_subscribe("expo.registration.>", durable="bench_raw", stream="EXPO_REGISTRATION")
+    start, seen = time.perf_counter(), 0
+    while seen < n:
+        for msg in await sub.fetch(batch=1, timeout=5):
+            await msg.ack()
+            seen += 1
+    return n / (time.perf_counter() - start)
+
+
+async def inbox_consume(nats_url: str, tmp: Path, n: int) -> float:
+    os.environ["EXPO_REPORTING_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp / 'reporting.db'}"
+    await upgrade_async("reporting", os.environ["EXPO_REPORTING_DATABASE_URL"])
+    from services.reporting.app import build
+
+    app = build(Settings(nats_url=nats_url, var_dir=tmp, env="test"))
+    runtime: Runtime = app.state.runtime
+    handled = runtime.metrics.events_handled
+    async with app.router.lifespan_context(app):
+        start = time.perf_counter()
+        while True:
+            done = sum(
+                s.value for m in handled.collect() for s in m.samples if s.name.endswith("_total")
+            )
+            if done >= n:
+                break
+            await asyncio.sleep(0.01)
+        return n / (time.perf_counter() - start)
+
+
+def report(name: str, measured: float, baseline: float, target: float) -> None:
+    ratio = measured / baseline
+    verdict = "ok" if ratio >= target else "BELOW TARGET"
+    print(f"{name:<28} {measured:>9.0f}/s   baseline {baseline:>9.0f}/s   ratio {ratio:.2f} (target >= {target}) {verdict}")
+
+
+async def main() -> int:
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        server = NatsServer(tmp / "js").start()
+        try:
+            os.environ["EXPO_REGISTRATION_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp / 'registration.db'}"
+            await upgrade_async("registration", os.environ["EXPO_REGISTRATION_DATABASE_URL"])
+            settings = Settings(nats_url=server.url, var_dir=tmp, env="test")
+            from services.registration.models import metadata
+
+            runtime = Runtime("registration", metadata, settings)
+            nc = await nats.connect(server.url)
+            js = nc.jetstream()
+            await ensure_stream(js, service_stream("registration"))
+            await runtime.bus.run()
+            print(f"{EVENTS} events per measurement, SQLite, nats-server on loopback\n")
+            baseline = await raw_publish(js, make_events(EVENTS))
+            measured = await relay_publish(runtime, make_events(EVENTS))
+            report("outbox relay -> JetStream", measured, baseline, 0.5)
+
+            consume_baseline = await raw_consume(js, 2 * EVENTS)
+            consumed = await inbox_consume(server.url, tmp, 2 * EVENTS)
+            report("consumer with inbox", consumed, consume_baseline, 0.2)
+            await runtime.broker.stop()
+            await runtime.engine.dispose()
+            await nc.close()
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
