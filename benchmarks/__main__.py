@@ -16,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import nats
-from nats.js.api import ConsumerConfig
 
 from shared.events import UnitRegistered, UnitRegisteredData
 from shared.migrations import upgrade_async
@@ -33,7 +32,9 @@ def make_events(n: int) -> list[UnitRegistered]:
         UnitRegistered(
             edition="pingliang-2020",
             actor="bench",
-            data=UnitRegisteredData(unit_id=uuid.uuid4(), county="kongtong", name=f"单位{i}", kind="enterprise"),
+            data=UnitRegisteredData(
+                unit_id=uuid.uuid4(), county="kongtong", name=f"单位{i}", kind="enterprise"
+            ),
         )
         for i in range(n)
     ]
@@ -60,7 +61,9 @@ async def relay_publish(runtime: Runtime, events) -> float:
 
 
 async def raw_consume(js, n: int) -> float:
-    sub = await js.pull_subscribe("expo.registration.>", durable="bench_raw", stream="EXPO_REGISTRATION")
+    sub = await js.pull_subscribe(
+        "expo.registration.>", durable="bench_raw", stream="EXPO_REGISTRATION"
+    )
     start, seen = time.perf_counter(), 0
     while seen < n:
         for msg in await sub.fetch(batch=1, timeout=5):
@@ -92,7 +95,10 @@ async def inbox_consume(nats_url: str, tmp: Path, n: int) -> float:
 def report(name: str, measured: float, baseline: float, target: float) -> None:
     ratio = measured / baseline
     verdict = "ok" if ratio >= target else "BELOW TARGET"
-    print(f"{name:<28} {measured:>9.0f}/s   baseline {baseline:>9.0f}/s   ratio {ratio:.2f} (target >= {target}) {verdict}")
+    print(
+        f"{name:<28} {measured:>9.0f}/s   baseline {baseline:>9.0f}/s   "
+        f"ratio {ratio:.2f} (target >= {target}) {verdict}"
+    )
 
 
 async def main() -> int:
@@ -100,7 +106,9 @@ async def main() -> int:
         tmp = Path(tmpdir)
         server = NatsServer(tmp / "js").start()
         try:
-            os.environ["EXPO_REGISTRATION_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp / 'registration.db'}"
+            os.environ["EXPO_REGISTRATION_DATABASE_URL"] = (
+                f"sqlite+aiosqlite:///{tmp / 'registration.db'}"
+            )
             await upgrade_async("registration", os.environ["EXPO_REGISTRATION_DATABASE_URL"])
             settings = Settings(nats_url=server.url, var_dir=tmp, env="test")
             from services.registration.models import metadata

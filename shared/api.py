@@ -53,7 +53,7 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=200,
-        description="Retrying a POST with the same key returns the first answer and creates nothing new.",
+        description="A retried POST with the same key returns the first answer, creates nothing.",
     ),
 ]
 
@@ -97,7 +97,9 @@ async def write(
             await uow.commit()
     except IntegrityError:
         # A concurrent request with the same key won the race: answer as it did.
-        if key is not None and (replay := await _stored_answer(runtime, principal, key, fingerprint)):
+        if key is not None and (
+            replay := await _stored_answer(runtime, principal, key, fingerprint)
+        ):
             return replay
         raise Conflict("the change conflicts with data written at the same time; retry") from None
     return JSONResponse(body, status_code=status_code)
@@ -122,4 +124,6 @@ async def _stored_answer(
             "this Idempotency-Key was already used for a different request",
             field="Idempotency-Key",
         )
-    return JSONResponse(json.loads(row.body), status_code=row.status_code, headers={"Idempotent-Replayed": "true"})
+    return JSONResponse(
+        json.loads(row.body), status_code=row.status_code, headers={"Idempotent-Replayed": "true"}
+    )

@@ -39,7 +39,10 @@ def create_app(
     runtime = Runtime(service, metadata, settings, consumers)
     for event_type in publishes:  # documentation only: the outbox relay does the publishing
         runtime.broker.publisher(
-            event_type.TYPE, schema=event_type, title=event_type.TYPE, description=event_type.__doc__
+            event_type.TYPE,
+            schema=event_type,
+            title=event_type.TYPE,
+            description=event_type.__doc__,
         )
 
     @asynccontextmanager

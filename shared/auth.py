@@ -15,7 +15,9 @@ import time
 import uuid
 from dataclasses import dataclass
 
-ROLE_PATTERN = re.compile(r"^(committee|ops|integrator|group:[a-z][a-z0-9_-]*|county:[a-z][a-z0-9_-]*)$")
+ROLE_PATTERN = re.compile(
+    r"^(committee|ops|integrator|group:[a-z][a-z0-9_-]*|county:[a-z][a-z0-9_-]*)$"
+)
 TOKEN_PREFIX = "expo"
 
 
@@ -56,7 +58,9 @@ def _sign(secret: str, payload: str) -> str:
     return _b64(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
 
 
-def issue_token(secret: str, role: str, subject: str | None = None, ttl_days: int | None = None) -> str:
+def issue_token(
+    secret: str, role: str, subject: str | None = None, ttl_days: int | None = None
+) -> str:
     if not ROLE_PATTERN.match(role):
         raise ValueError(f"unknown role {role!r}")
     now = int(time.time())

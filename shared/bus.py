@@ -17,8 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import nats
-from faststream import AckPolicy
-from faststream import Context
+from faststream import AckPolicy, Context
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from nats.aio.msg import Msg
@@ -160,7 +159,13 @@ class EventConsumer:
             deliveries = raw.metadata.num_delivered if raw.metadata else 1
             if deliveries >= self._max_deliver:
                 reason = f"{type(exc).__name__}: {exc}"[:500]
-                log.error("%s gave up on %s after %d attempts: %s", self.durable, event.id, deliveries, reason)
+                log.error(
+                    "%s gave up on %s after %d attempts: %s",
+                    self.durable,
+                    event.id,
+                    deliveries,
+                    reason,
+                )
                 await self._dead_letter(raw, "failed", reason)
                 return
             log.warning("%s failed on %s (attempt %d): %s", self.durable, event.id, deliveries, exc)

@@ -28,7 +28,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     if args.command == "run":
@@ -61,9 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         edition = settings.edition
         kind, _, code = args.role.partition(":")
         if kind == "county" and code not in edition.county_codes:
-            parser.error(f"unknown county {code!r}; known: {', '.join(sorted(edition.county_codes))}")
+            parser.error(
+                f"unknown county {code!r}; known: {', '.join(sorted(edition.county_codes))}"
+            )
         if kind == "group" and code not in edition.group_codes:
-            parser.error(f"unknown working group {code!r}; known: {', '.join(sorted(edition.group_codes))}")
+            parser.error(
+                f"unknown working group {code!r}; known: {', '.join(sorted(edition.group_codes))}"
+            )
         try:
             print(issue_token(settings.auth_secret, args.role, args.subject, args.ttl_days))
         except ValueError as exc:

@@ -18,7 +18,12 @@ from sqlalchemy import (
     event,
     types,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -118,7 +123,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def add_to_counter(session: AsyncSession, table: Table, key: dict, column: str, by: int = 1) -> None:
+async def add_to_counter(
+    session: AsyncSession, table: Table, key: dict, column: str, by: int = 1
+) -> None:
     """`column += by` for the row with `key`, creating it at `by` if missing, in one statement.
 
     Projections are mostly counters; one upsert beats select-then-insert-or-update.

@@ -19,7 +19,9 @@ async def claim(
     """
     seen = set(
         await session.scalars(
-            select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids))
+            select(inbox.c.event_id).where(
+                inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids)
+            )
         )
     )
     new = [event_id for event_id in dict.fromkeys(event_ids) if event_id not in seen]

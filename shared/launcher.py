@@ -36,9 +36,16 @@ def installed_services() -> list[str]:
 
 def demo_tokens(settings: Settings) -> dict[str, str]:
     edition = settings.edition
-    roles = ["committee", f"county:{edition.counties[0].code}", f"county:{edition.counties[1].code}"]
+    roles = [
+        "committee",
+        f"county:{edition.counties[0].code}",
+        f"county:{edition.counties[1].code}",
+    ]
     roles += [f"group:{edition.working_groups[0].code}", "ops", "integrator"]
-    return {role: issue_token(settings.auth_secret, role, subject=f"demo-{role.replace(':', '-')}") for role in roles}
+    return {
+        role: issue_token(settings.auth_secret, role, subject=f"demo-{role.replace(':', '-')}")
+        for role in roles
+    }
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -55,7 +62,12 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> 
     raise TimeoutError(f"{url} not healthy after {timeout}s")
 
 
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the stack as Ctrl-C does
     settings = Settings()
     var: Path = settings.var_dir
     (var / "log").mkdir(parents=True, exist_ok=True)
@@ -66,7 +78,9 @@ def run() -> int:
         port = NATS_PORT if port_is_free(NATS_PORT) else free_port()
         nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log").start()
         env["EXPO_NATS_URL"] = nats.url
-    print(f"NATS (JetStream)  {env['EXPO_NATS_URL']}" + ("  [embedded]" if nats else "  [external]"))
+    print(
+        f"NATS (JetStream)  {env['EXPO_NATS_URL']}" + ("  [embedded]" if nats else "  [external]")
+    )
 
     children: dict[str, tuple[subprocess.Popen, str]] = {}
 
@@ -86,7 +100,7 @@ def run() -> int:
         for service in installed_services():
             upgrade(service, settings.database_url(service))
             port = SERVICE_PORTS[service] if port_is_free(SERVICE_PORTS[service]) else free_port()
-            log = open(var / "log" / f"{service}.log", "ab")  # noqa: SIM115
+            log = open(var / "log" / f"{service}.log", "ab")
             process = subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(port)],
                 env=env,
@@ -96,16 +110,20 @@ def run() -> int:
             children[service] = (process, f"http://127.0.0.1:{port}")
         for service, (process, url) in children.items():
             wait_healthy(url, process)
-            print(f"{service:<17} {url}   docs {url}/docs   events {url}/asyncapi   metrics {url}/metrics")
-        print(f"\nEdition: {settings.edition.name}\nLogs: {var / 'log'}\n\nDemo tokens (Authorization: Bearer <token>):")
+            print(f"{service:<17} {url}")
+        print("Each service: /docs (API), /asyncapi (events), /metrics, /healthz, /readyz")
+        print(f"\nEdition: {settings.edition.name}\nLogs: {var / 'log'}\n")
+        print("Demo tokens (Authorization: Bearer <token>):")
         for role, token in demo_tokens(settings).items():
             print(f"  {role:<22} {token}")
         print("\nReady. Ctrl-C stops everything.", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:
             for service, (process, _url) in children.items():
                 if process.poll() is not None:
-                    print(f"{service} exited with code {process.returncode}; stopping", file=sys.stderr)
+                    print(
+                        f"{service} exited with code {process.returncode}; stopping",
+                        file=sys.stderr,
+                    )
                     return 1
             time.sleep(0.5)
     except KeyboardInterrupt:

@@ -27,7 +27,9 @@ class ServiceMetrics:
             "expo_outbox_published", "Events published from the outbox and acked", **labels
         )
         self.outbox_publish_errors = Counter(
-            "expo_outbox_publish_errors", "Outbox relay rounds that failed and were retried", **labels
+            "expo_outbox_publish_errors",
+            "Outbox relay rounds that failed and were retried",
+            **labels,
         )
         self.events_handled = Counter(
             "expo_events_handled",

@@ -8,8 +8,8 @@ away it retries forever with capped exponential backoff; the backlog is a metric
 import asyncio
 import json
 import logging
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select, update

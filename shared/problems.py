@@ -88,7 +88,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = []
         for err in exc.errors():
             if err["type"] == "json_invalid":
-                errors.append({"field": "body", "reason": f"body is not valid JSON ({err['ctx']['error']})"})
+                errors.append(
+                    {"field": "body", "reason": f"body is not valid JSON ({err['ctx']['error']})"}
+                )
             else:
                 errors.append({"field": _field_of(tuple(err["loc"])), "reason": err["msg"]})
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)

@@ -40,7 +40,9 @@ async def databases(request, tmp_path, monkeypatch):
     services = installed_services()
     if request.param == "sqlite":
         for service in services:
-            monkeypatch.setenv(database_env(service), f"sqlite+aiosqlite:///{tmp_path / service}.db")
+            monkeypatch.setenv(
+                database_env(service), f"sqlite+aiosqlite:///{tmp_path / service}.db"
+            )
         yield "sqlite"
         return
     admin_url = pg_admin_url()

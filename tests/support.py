@@ -57,7 +57,11 @@ async def running_service(service: str, settings: Settings, wait_for_bus: bool =
             yield RunningService(client, runtime)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0, what: str = "") -> None:
+async def eventually(
+    check: Callable[[], Awaitable[bool]],
+    timeout: float = 10.0,  # noqa: ASYNC109 - a polling deadline, not a cancellation scope
+    what: str = "",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await check():

@@ -19,7 +19,9 @@ class UnitIn(BaseModel):
     name: Name
     kind: UnitKind
     contact_person: Person
-    contact_phone: Phone = Field(description="Mainland mobile (13800138000) or landline (0933-8212345)")
+    contact_phone: Phone = Field(
+        description="Mainland mobile (13800138000) or landline (0933-8212345)"
+    )
 
 
 class UnitOut(BaseModel):

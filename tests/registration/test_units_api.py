@@ -7,8 +7,8 @@ import pytest
 from tests.support import (
     eventually,
     running_service,
-    stream_messages,
     service_settings,
+    stream_messages,
     token,
     unit_body,
 )
@@ -20,7 +20,9 @@ UNIT_EVENTS = "expo.registration.unit.registered"
 
 @pytest.fixture
 async def registration(nats_server, databases, tmp_path):
-    async with running_service("registration", service_settings(nats_server.url, var_dir=tmp_path)) as svc:
+    async with running_service(
+        "registration", service_settings(nats_server.url, var_dir=tmp_path)
+    ) as svc:
         yield svc
 
 
@@ -30,14 +32,18 @@ async def list_events(nats_server):
 
 async def test_county_registers_a_unit_and_the_event_reaches_the_bus(registration, nats_server):
     body = unit_body("kongtong", name="平凉市农业科学院")
-    response = await registration.client.post("/api/v1/units", json=body, headers=token("county:kongtong", "zhang"))
+    response = await registration.client.post(
+        "/api/v1/units", json=body, headers=token("county:kongtong", "zhang")
+    )
 
     assert response.status_code == 201
     unit = response.json()
     assert unit["county"] == "kongtong" and unit["name"] == "平凉市农业科学院"
     assert unit["created_by"] == "zhang"
 
-    shown = await registration.client.get(f"/api/v1/units/{unit['id']}", headers=token("county:kongtong"))
+    shown = await registration.client.get(
+        f"/api/v1/units/{unit['id']}", headers=token("county:kongtong")
+    )
     assert shown.status_code == 200 and shown.json()["contact_phone"] == "13800138000"
 
     async def published():
@@ -49,7 +55,12 @@ async def test_county_registers_a_unit_and_the_event_reaches_the_bus(registratio
     assert event["type"] == UNIT_EVENTS
     assert event["actor"] == "zhang"
     assert event["edition"] == "pingliang-2020"
-    assert event["data"] == {"unit_id": unit["id"], "county": "kongtong", "name": "平凉市农业科学院", "kind": "enterprise"}
+    assert event["data"] == {
+        "unit_id": unit["id"],
+        "county": "kongtong",
+        "name": "平凉市农业科学院",
+        "kind": "enterprise",
+    }
     assert message.headers["Nats-Msg-Id"] == event["id"] == message.headers["ce-id"]
     assert message.headers["ce-type"] == UNIT_EVENTS
     assert message.headers["ce-specversion"] == "1.0"
@@ -58,7 +69,9 @@ async def test_county_registers_a_unit_and_the_event_reaches_the_bus(registratio
 
 
 async def test_committee_may_register_for_any_county(registration):
-    response = await registration.client.post("/api/v1/units", json=unit_body("jingning"), headers=token("committee"))
+    response = await registration.client.post(
+        "/api/v1/units", json=unit_body("jingning"), headers=token("committee")
+    )
     assert response.status_code == 201
 
 
@@ -74,7 +87,9 @@ async def test_committee_may_register_for_any_county(registration):
         ({"surprise": 1}, "surprise"),
     ],
 )
-async def test_invalid_fields_get_422_naming_the_field_and_store_nothing(registration, nats_server, payload, field):
+async def test_invalid_fields_get_422_naming_the_field_and_store_nothing(
+    registration, nats_server, payload, field
+):
     response = await registration.client.post(
         "/api/v1/units", json=unit_body("kongtong") | payload, headers=token("committee")
     )
@@ -120,7 +135,9 @@ async def test_missing_or_invalid_token_gets_401(registration, headers):
 
 @pytest.mark.parametrize("role", ["county:huating", "ops", "integrator", "group:publicity"])
 async def test_other_principals_get_403_and_nothing_changes(registration, nats_server, role):
-    response = await registration.client.post("/api/v1/units", json=unit_body("kongtong"), headers=token(role))
+    response = await registration.client.post(
+        "/api/v1/units", json=unit_body("kongtong"), headers=token(role)
+    )
     assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
     assert await _unit_count(registration) == 0
@@ -128,26 +145,38 @@ async def test_other_principals_get_403_and_nothing_changes(registration, nats_s
 
 
 async def test_a_county_cannot_read_another_countys_unit(registration):
-    created = await registration.client.post("/api/v1/units", json=unit_body("kongtong"), headers=token("committee"))
-    response = await registration.client.get(f"/api/v1/units/{created.json()['id']}", headers=token("county:huating"))
+    created = await registration.client.post(
+        "/api/v1/units", json=unit_body("kongtong"), headers=token("committee")
+    )
+    response = await registration.client.get(
+        f"/api/v1/units/{created.json()['id']}", headers=token("county:huating")
+    )
     assert response.status_code == 403
 
 
 async def test_duplicate_name_in_one_county_is_refused(registration):
     headers = token("county:kongtong")
-    first = await registration.client.post("/api/v1/units", json=unit_body(name="静宁苹果研究所"), headers=headers)
-    again = await registration.client.post("/api/v1/units", json=unit_body(name=" 静宁苹果研究所 "), headers=headers)
+    first = await registration.client.post(
+        "/api/v1/units", json=unit_body(name="静宁苹果研究所"), headers=headers
+    )
+    again = await registration.client.post(
+        "/api/v1/units", json=unit_body(name=" 静宁苹果研究所 "), headers=headers
+    )
     assert first.status_code == 201
     assert again.status_code == 409
     assert again.json()["errors"][0]["field"] == "name"
     other_county = await registration.client.post(
-        "/api/v1/units", json=unit_body("huating", name="静宁苹果研究所"), headers=token("committee")
+        "/api/v1/units",
+        json=unit_body("huating", name="静宁苹果研究所"),
+        headers=token("committee"),
     )
     assert other_county.status_code == 201
     assert await _unit_count(registration) == 2
 
 
-async def test_repeated_post_with_the_same_idempotency_key_creates_one_unit(registration, nats_server):
+async def test_repeated_post_with_the_same_idempotency_key_creates_one_unit(
+    registration, nats_server
+):
     headers = token("county:kongtong") | {"Idempotency-Key": "form-42"}
     body = unit_body()
     first = await registration.client.post("/api/v1/units", json=body, headers=headers)

@@ -17,7 +17,14 @@ def test_pingliang_edition_has_its_counties_groups_and_key_dates():
     assert edition.code == "pingliang-2020"
     assert edition.time_zone == "Asia/Shanghai"
     assert edition.county_codes == {
-        "kongtong", "huating", "jingchuan", "lingtai", "chongxin", "zhuanglang", "jingning", "city"
+        "kongtong",
+        "huating",
+        "jingchuan",
+        "lingtai",
+        "chongxin",
+        "zhuanglang",
+        "jingning",
+        "city",
     }
     assert edition.county("jingning").name == "静宁县"
     assert "coordination" in edition.group_codes
@@ -36,7 +43,11 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("replace", "by", "message"),
     [
         ('time_zone = "Asia/Shanghai"', 'time_zone = "Mars/Olympus"', "unknown time zone"),
-        ("daily_reports_from = 2020-08-16", "daily_reports_from = 2020-08-10", "daily_reports_from"),
+        (
+            "daily_reports_from = 2020-08-16",
+            "daily_reports_from = 2020-08-10",
+            "daily_reports_from",
+        ),
         ('code = "huating"', 'code = "kongtong"', "duplicate county codes: kongtong"),
         ('code = "pingliang-2020"', 'code = "Ping Liang"', "code"),
     ],
@@ -49,5 +60,7 @@ def test_a_broken_edition_is_refused_with_the_reason(tmp_path, replace, by, mess
 
 
 def test_another_city_is_another_file(tmp_path):
-    text = PINGLIANG.read_text(encoding="utf-8").replace('code = "pingliang-2020"', 'code = "tianshui-2021"', 1)
+    text = PINGLIANG.read_text(encoding="utf-8").replace(
+        'code = "pingliang-2020"', 'code = "tianshui-2021"', 1
+    )
     assert load_edition(_write(tmp_path, text)).code == "tianshui-2021"

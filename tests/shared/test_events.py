@@ -11,8 +11,12 @@ from shared.events import Event, UnitRegistered, UnitRegisteredData, event_class
 
 
 def _event(**overrides) -> UnitRegistered:
-    data = UnitRegisteredData(unit_id=uuid.uuid4(), county="kongtong", name="农科院", kind="research_institute")
-    return UnitRegistered(edition="pingliang-2020", actor="county-kongtong-zhang", data=data, **overrides)
+    data = UnitRegisteredData(
+        unit_id=uuid.uuid4(), county="kongtong", name="农科院", kind="research_institute"
+    )
+    return UnitRegistered(
+        edition="pingliang-2020", actor="county-kongtong-zhang", data=data, **overrides
+    )
 
 
 def test_envelope_carries_id_type_time_edition_actor_and_data():
@@ -49,7 +53,7 @@ def test_unit_events_carry_no_personal_data():
 
 
 def test_subjects_follow_the_naming_rule_and_are_declared_once():
-    with pytest.raises(ValueError, match="expo.<service>.<aggregate>.<event>"):
+    with pytest.raises(ValueError, match=r"expo\.<service>\.<aggregate>\.<event>"):
 
         class Bad(Event):
             TYPE: ClassVar[str] = "registration.UnitRegistered"

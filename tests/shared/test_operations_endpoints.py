@@ -31,7 +31,9 @@ async def test_health_readiness_metrics_and_docs(service, nats_server, databases
 
 
 async def test_registration_documents_the_events_it_publishes(nats_server, databases, tmp_path):
-    async with running_service("registration", service_settings(nats_server.url, var_dir=tmp_path)) as svc:
+    async with running_service(
+        "registration", service_settings(nats_server.url, var_dir=tmp_path)
+    ) as svc:
         asyncapi = (await svc.client.get("/asyncapi")).json()
     channel = asyncapi["channels"]["expo.registration.unit.registered"]
     assert "Contact details are never included" in channel["description"]
