@@ -18,6 +18,8 @@ from sqlalchemy import (
     event,
     types,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -130,10 +132,9 @@ async def add_to_counter(
 
     Projections are mostly counters; one upsert beats select-then-insert-or-update.
     """
-    if session.bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
     statement = dialect_insert(table).values(**key, **{column: by})
     await session.execute(
         statement.on_conflict_do_update(

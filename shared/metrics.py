@@ -16,40 +16,47 @@ class ServiceMetrics:
         self.service = service
         self.registry = CollectorRegistry()
         self._refreshers: list[Refresher] = []
-        labels = {"registry": self.registry}
         self.outbox_backlog = Gauge(
-            "expo_outbox_backlog", "Committed events not yet acked by JetStream", **labels
+            "expo_outbox_backlog",
+            "Committed events not yet acked by JetStream",
+            registry=self.registry,
         )
         self.outbox_oldest_age = Gauge(
-            "expo_outbox_oldest_age_seconds", "Age of the oldest unpublished event", **labels
+            "expo_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished event",
+            registry=self.registry,
         )
         self.outbox_published = Counter(
-            "expo_outbox_published", "Events published from the outbox and acked", **labels
+            "expo_outbox_published",
+            "Events published from the outbox and acked",
+            registry=self.registry,
         )
         self.outbox_publish_errors = Counter(
             "expo_outbox_publish_errors",
             "Outbox relay rounds that failed and were retried",
-            **labels,
+            registry=self.registry,
         )
         self.events_handled = Counter(
             "expo_events_handled",
             "Events a consumer processed (duplicates included)",
             ["consumer", "type", "outcome"],
-            **labels,
+            registry=self.registry,
         )
         self.handler_errors = Counter(
             "expo_event_handler_errors",
             "Event handler failures (the message is retried later)",
             ["consumer", "type"],
-            **labels,
+            registry=self.registry,
         )
         self.dead_letters = Counter(
             "expo_dead_letters",
             "Messages sent to the dead-letter stream",
             ["consumer", "reason"],
-            **labels,
+            registry=self.registry,
         )
-        self.nats_connected = Gauge("expo_nats_connected", "1 when connected to NATS", **labels)
+        self.nats_connected = Gauge(
+            "expo_nats_connected", "1 when connected to NATS", registry=self.registry
+        )
 
     def on_scrape(self, refresher: Refresher) -> None:
         self._refreshers.append(refresher)

@@ -17,9 +17,9 @@ from shared.db import NAMING_CONVENTION, add_platform_tables
 
 
 def alembic_config(service: str, url: str) -> Config:
-    package = importlib.import_module(f"services.{service}")
+    package_dir = Path(importlib.import_module(f"services.{service}").__path__[0])
     config = Config()
-    config.set_main_option("script_location", str(Path(package.__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(package_dir / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 

@@ -43,6 +43,7 @@ def dead_letter_stream() -> StreamConfig:
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     """Create the stream, or bring an existing one to this configuration."""
+    assert config.name, "a stream needs a name"
     try:
         await js.stream_info(config.name)
     except NotFoundError:
