@@ -11,6 +11,7 @@ FastStream's defaults are overridden where they would lose or hide messages:
 """
 
 import asyncio
+import builtins
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ import nats
 from faststream import AckPolicy, Context
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
+from faststream.nats.subscriber.usecases import stream_pull_subscriber
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
@@ -31,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.events import Event, event_class
 from shared.inbox import claim
 from shared.metrics import ServiceMetrics
+from shared.settings import Settings
 from shared.streams import (
     DEAD_LETTER_PREFIX,
     dead_letter_stream,
@@ -41,8 +44,13 @@ from shared.streams import (
 
 log = logging.getLogger(__name__)
 
+# FastStream 0.7.8's pull loops catch `nats.errors.TimeoutError` only, but nats-py 2.16 also
+# raises the builtin TimeoutError when a fetch deadline runs out (under load). That escaped,
+# killed the loop and stranded the fetched batch until its ack wait. The builtin is the base
+# class of both, so catching it is what the loop means to do.
+stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[misc, assignment]
+
 Handler = Callable[[Any, AsyncSession], Awaitable[None]]
-ACK_WAIT_SECONDS = 30.0
 BATCH_SIZE = 100
 BATCH_WAIT_SECONDS = 0.1  # the most a lone event waits for company
 
@@ -99,10 +107,10 @@ class EventConsumer:
         sessions: async_sessionmaker[AsyncSession],
         inbox: Table,
         metrics: ServiceMetrics,
-        max_deliver: int,
+        settings: Settings,
     ) -> None:
         self._broker, self._sessions, self._inbox = broker, sessions, inbox
-        self._metrics, self._max_deliver = metrics, max_deliver
+        self._metrics, self._max_deliver = metrics, settings.consumer_max_deliver
 
         async def handle(batch: Annotated[Any, Context("message")]) -> None:
             await self._process_batch(batch.raw_message)
@@ -117,7 +125,7 @@ class EventConsumer:
             config=ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=JsAckPolicy.EXPLICIT,
-                ack_wait=ACK_WAIT_SECONDS,
+                ack_wait=settings.consumer_ack_wait,
                 deliver_policy=DeliverPolicy.ALL,
                 max_deliver=-1,  # we decide when to give up (dead letter), not the server
             ),

@@ -76,11 +76,8 @@ def run() -> int:
     nats = None
     if "EXPO_NATS_URL" not in os.environ:
         port = NATS_PORT if port_is_free(NATS_PORT) else free_port()
-        nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log").start()
+        nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log")
         env["EXPO_NATS_URL"] = nats.url
-    print(
-        f"NATS (JetStream)  {env['EXPO_NATS_URL']}" + ("  [embedded]" if nats else "  [external]")
-    )
 
     children: dict[str, tuple[subprocess.Popen, str]] = {}
 
@@ -97,6 +94,10 @@ def run() -> int:
             nats.stop()
 
     try:
+        if nats:
+            nats.start()  # inside the try: stopping during start-up still stops the server
+        where = "  [embedded]" if nats else "  [external]"
+        print(f"NATS (JetStream)  {env['EXPO_NATS_URL']}{where}")
         for service in installed_services():
             upgrade(service, settings.database_url(service))
             port = SERVICE_PORTS[service] if port_is_free(SERVICE_PORTS[service]) else free_port()

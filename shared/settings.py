@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = 0.5
     outbox_batch_size: int = 200
     consumer_max_deliver: int = 5
+    # How long a delivered, unacked message waits before redelivery (e.g. after a crash).
+    consumer_ack_wait: float = 30.0
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -1,0 +1,315 @@
+"""`expo run` as a person trying ExpoOps runs it: embedded NATS, every service, demo tokens,
+a unit registered end to end, and Ctrl-C stopping everything cleanly."""
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from shared.natsserver import port_is_free
+from shared.settings import REPO_ROOT
+from tests.support import TEST_SECRET, eventually, stream_messages, unit_body
+
+pytestmark = pytest.mark.system
+
+UNIT_EVENTS = "expo.registration.unit.registered"
+READY_TIMEOUT = 30.0
+EXIT_TIMEOUT = 20.0
+
+NATS_LINE = re.compile(r"^NATS \(JetStream\)\s+(nats://127\.0\.0\.1:(\d+))\s+\[embedded\]")
+SERVICE_LINE = re.compile(r"^([a-z]+)\s+(http://127\.0\.0\.1:(\d+))\b")
+TOKEN_LINE = re.compile(r"^  (\S+)\s+(\S+)$")
+
+
+def metric(text: str, sample_name: str, **labels: str) -> float | None:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == sample_name and all(
+                sample.labels.get(k) == v for k, v in labels.items()
+            ):
+                return sample.value
+    return None
+
+
+class ExpoRun:
+    """The `expo run` process, with its printed lines collected as they come."""
+
+    def __init__(self, env: dict[str, str], new_session: bool = False) -> None:
+        self.lines: list[str] = []
+        self.default_nats_port_taken = False
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "run"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=new_session,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(line.startswith("Ready.") for line in self.lines):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"`expo run` not ready after {timeout}s:\n" + "\n".join(self.lines))
+
+    @property
+    def nats(self) -> tuple[str, int]:
+        for line in self.lines:
+            if found := NATS_LINE.match(line):
+                return found.group(1), int(found.group(2))
+        raise AssertionError("no embedded NATS line:\n" + "\n".join(self.lines))
+
+    @property
+    def services(self) -> dict[str, tuple[str, int]]:
+        return {
+            found.group(1): (found.group(2), int(found.group(3)))
+            for line in self.lines
+            if (found := SERVICE_LINE.match(line))
+        }
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        start = next(i for i, line in enumerate(self.lines) if line.startswith("Demo tokens"))
+        tokens = {}
+        for line in self.lines[start + 1 :]:
+            if not (found := TOKEN_LINE.match(line)):
+                break
+            tokens[found.group(1)] = found.group(2)
+        return tokens
+
+    def stop(self) -> None:
+        """Kill the whole process group: the launcher and anything it left behind."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (PermissionError, ProcessLookupError):
+            if self.process.poll() is None:
+                self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def user_env(tmp_path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPO_")}  # no EXPO_NATS_URL
+    return env | {"EXPO_VAR_DIR": str(tmp_path), "EXPO_AUTH_SECRET": TEST_SECRET}
+
+
+@pytest.fixture
+def expo_run(tmp_path):
+    # Its own session, so the teardown can kill the whole tree if a test fails midway.
+    default_nats_port_taken = not nothing_listens(4222)  # true on the CI machine
+    run = ExpoRun(user_env(tmp_path), new_session=True)
+    run.default_nats_port_taken = default_nats_port_taken
+    try:
+        yield run
+    finally:
+        run.stop()
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {value}"}
+
+
+def nothing_listens(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return False
+    except OSError:
+        return True
+
+
+def a_server_can_bind(port: int) -> bool:
+    """Bind the way uvicorn and nats-server do (SO_REUSEADDR): TIME_WAIT leftovers don't count."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+async def ports_released(ports: list[int]) -> bool:
+    return all(nothing_listens(port) and a_server_can_bind(port) for port in ports)
+
+
+async def test_expo_run_serves_a_unit_end_to_end_and_ctrl_c_stops_everything(expo_run):
+    expo_run.wait_ready(READY_TIMEOUT)
+
+    nats_url, nats_port = expo_run.nats
+    if expo_run.default_nats_port_taken:  # someone else's NATS: the launcher picks another port
+        assert nats_port != 4222
+    services = expo_run.services
+    assert set(services) == {"registration", "reporting"}
+    registration_url, _ = services["registration"]
+    reporting_url, _ = services["reporting"]
+    tokens = expo_run.tokens
+    assert {"committee", "county:kongtong", "county:huating"} <= set(tokens)
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        created = await http.post(
+            f"{registration_url}/api/v1/units",
+            json=unit_body("kongtong", name="崆峒区演示单位"),
+            headers=bearer(tokens["county:kongtong"]),
+        )
+        assert created.status_code == 201, created.text
+        unit = created.json()
+
+        async def on_the_bus():
+            messages = await stream_messages(nats_url, UNIT_EVENTS)
+            return [json.loads(m.data)["data"]["unit_id"] for m in messages] == [unit["id"]]
+
+        await eventually(
+            on_the_bus, timeout=15, what="unit.registered seen by an independent client"
+        )
+
+        async def counted():
+            response = await http.get(f"{reporting_url}/metrics")
+            return metric(response.text, "expo_units_registered", county="kongtong") == 1.0
+
+        await eventually(counted, timeout=15, what='expo_units_registered{county="kongtong"} 1.0')
+
+        bad = await http.post(
+            f"{registration_url}/api/v1/units",
+            json=unit_body("kongtong"),
+            headers=bearer("not-a-token"),
+        )
+        assert bad.status_code == 401
+        other_county = await http.post(
+            f"{registration_url}/api/v1/units",
+            json=unit_body("kongtong"),
+            headers=bearer(tokens["county:huating"]),
+        )
+        assert other_county.status_code == 403
+
+    expo_run.process.send_signal(signal.SIGINT)
+    assert expo_run.process.wait(timeout=EXIT_TIMEOUT) == 0
+    assert any(line.startswith("Stopping") for line in expo_run.lines)
+
+    await assert_everything_stopped(
+        expo_run, [nats_port, *(port for _url, port in services.values())]
+    )
+
+
+async def test_ctrl_c_in_a_terminal_stops_the_whole_stack(expo_run):
+    """A terminal's Ctrl-C reaches the launcher, nats-server and every service at once."""
+    expo_run.wait_ready(READY_TIMEOUT)
+    _nats_url, nats_port = expo_run.nats
+    ports = [nats_port, *(port for _url, port in expo_run.services.values())]
+    assert len(ports) == 3
+
+    os.killpg(expo_run.process.pid, signal.SIGINT)
+
+    assert expo_run.process.wait(timeout=EXIT_TIMEOUT) == 0
+    await assert_everything_stopped(expo_run, ports)
+
+
+async def assert_everything_stopped(expo_run: ExpoRun, ports: list[int]) -> None:
+    # No process of the stack is left (the launcher, nats-server, the services).
+    with pytest.raises(ProcessLookupError):
+        os.killpg(expo_run.process.pid, 0)
+    await eventually(
+        lambda: ports_released(ports), timeout=10, what=f"ports {ports} released after exit"
+    )
+
+
+def test_a_port_released_by_a_stopped_server_counts_as_free_for_the_next_run():
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn/nats do
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            served, _ = listener.accept()
+            served.close()  # the server answers and closes first (Connection: close)
+            assert client.recv(1) == b""
+    # The server is gone: nothing listens, and a new server could bind the port.
+    assert nothing_listens(port) and a_server_can_bind(port)
+    assert port_is_free(port)
+
+
+def children_named(parent: int, name: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as comm:
+                command = comm.read().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == parent and command == name:
+            found.append(int(entry))
+    return found
+
+
+def listening_port_of(nats_pid: int) -> int:
+    with open(f"/proc/{nats_pid}/cmdline", "rb") as cmdline:
+        args = cmdline.read().decode().split("\0")
+    return int(args[args.index("-p") + 1])
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+async def test_stopping_expo_run_while_nats_starts_leaves_no_nats_server_behind(tmp_path):
+    run = ExpoRun(user_env(tmp_path), new_session=True)
+    nats_pids: list[int] = []
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not nats_pids and time.monotonic() < deadline and run.process.poll() is None:
+            nats_pids = children_named(run.process.pid, "nats-server")
+        assert nats_pids, "the launcher never started nats-server"
+        [nats_pid] = nats_pids
+        # A slow start (a large store to recover): freeze nats-server before it listens.
+        os.kill(nats_pid, signal.SIGSTOP)
+        port = listening_port_of(nats_pid)
+        if not nothing_listens(port):
+            pytest.skip("nats-server was already listening: missed its start-up window")
+
+        run.process.send_signal(signal.SIGTERM)  # `kill <pid>` while the stack starts
+        try:
+            run.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass  # a launcher that stops nats-server waits for it: let it go on
+        os.kill(nats_pid, signal.SIGCONT)
+
+        exit_code = run.process.wait(timeout=EXIT_TIMEOUT)
+        await eventually(lambda: _async(not alive(nats_pid)), timeout=3, what="nats-server stopped")
+        assert exit_code == 0, "\n".join(run.lines[-5:])
+    finally:
+        for pid in nats_pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        run.stop()
+
+
+async def _async(value: bool) -> bool:
+    return value
