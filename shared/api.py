@@ -3,13 +3,16 @@
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import insert, select
+from pydantic import BaseModel
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import InvalidToken, Principal, verify_token
 from shared.db import utcnow
@@ -127,3 +130,39 @@ async def _stored_answer(
     return JSONResponse(
         json.loads(row.body), status_code=row.status_code, headers={"Idempotent-Replayed": "true"}
     )
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    offset: int
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+) -> PageRequest:
+    return PageRequest(limit, offset)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+async def paginate(
+    session: AsyncSession, query: Select, page: PageRequest, convert: Callable[[dict], T], *order_by
+) -> Page[T]:
+    """One page of `query`, each row converted, with the total count of matching rows."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(query.order_by(*order_by).limit(page.limit).offset(page.offset))
+    items = [convert(r._asdict()) for r in rows]
+    return Page(items=items, total=total or 0, limit=page.limit, offset=page.offset)

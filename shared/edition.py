@@ -4,7 +4,7 @@ Nothing about one city or year lives in code; it lives in a file under deploy/ed
 """
 
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +47,17 @@ class KeyDates(BaseModel):
         return self
 
 
+class Responsibilities(BaseModel):
+    """Which working group does what (the committee can always do everything)."""
+
+    model_config = ConfigDict(frozen=True)
+    achievement_review: str  # reviews registered achievements (成果征集)
+    exhibitions: str  # halls, booths and release sessions (展览展示)
+    signings: str  # the signing pipeline and the ceremony running order (项目签约)
+    publicity: str  # editorial review (宣传报道)
+    coordination: str  # dispatch, reports and escalation (综合协调)
+
+
 class Edition(BaseModel):
     model_config = ConfigDict(frozen=True)
     code: str = Field(pattern=CODE_PATTERN)
@@ -56,6 +67,9 @@ class Edition(BaseModel):
     dates: KeyDates
     counties: tuple[County, ...] = Field(min_length=1)
     working_groups: tuple[WorkingGroup, ...] = Field(min_length=1)
+    responsibilities: Responsibilities
+    # The day `make run` pretends it is, so a past edition can be tried from the inside.
+    demo_today: date | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -73,6 +87,10 @@ class Edition(BaseModel):
             duplicates = sorted({c for c in codes if codes.count(c) > 1})
             if duplicates:
                 raise ValueError(f"duplicate {label} codes: {', '.join(duplicates)}")
+        groups = {g.code for g in self.working_groups}
+        for duty, group in self.responsibilities.model_dump().items():
+            if group not in groups:
+                raise ValueError(f"responsibilities.{duty}: unknown working group {group!r}")
         return self
 
     @cached_property
@@ -89,6 +107,14 @@ class Edition(BaseModel):
 
     def county(self, code: str) -> County | None:
         return next((c for c in self.counties if c.code == code), None)
+
+    def local_date(self, moment: datetime) -> date:
+        """Which day it is in the edition's time zone (dates of the cadence, the freeze...)."""
+        return moment.astimezone(self.zone).date()
+
+    def registration_frozen(self, moment: datetime) -> bool:
+        """From the freeze date on (local time), only the committee changes registrations."""
+        return self.local_date(moment) >= self.dates.registration_freeze
 
 
 def load_edition(path: Path | str) -> Edition:

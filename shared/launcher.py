@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from shared.auth import issue_token
+from shared.clock import Clock, offset_to
 from shared.migrations import upgrade
 from shared.natsserver import NatsServer, free_port, port_is_free
 from shared.settings import REPO_ROOT, Settings
@@ -72,6 +73,9 @@ def run() -> int:
     var: Path = settings.var_dir
     (var / "log").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    demo_day = settings.edition.demo_today
+    if "EXPO_CLOCK_OFFSET_DAYS" not in os.environ and demo_day and settings.env == "development":
+        env["EXPO_CLOCK_OFFSET_DAYS"] = str(offset_to(demo_day))
 
     nats = None
     if "EXPO_NATS_URL" not in os.environ:
@@ -113,7 +117,12 @@ def run() -> int:
             wait_healthy(url, process)
             print(f"{service:<17} {url}")
         print("Each service: /docs (API), /asyncapi (events), /metrics, /healthz, /readyz")
-        print(f"\nEdition: {settings.edition.name}\nLogs: {var / 'log'}\n")
+        print(f"\nEdition: {settings.edition.name}")
+        offset = int(env.get("EXPO_CLOCK_OFFSET_DAYS", "0"))
+        if offset:
+            today = Clock(offset).now().astimezone(settings.edition.zone).date()
+            print(f"Demo clock: today is {today} (EXPO_CLOCK_OFFSET_DAYS=0 for real time)")
+        print(f"Logs: {var / 'log'}\n")
         print("Demo tokens (Authorization: Bearer <token>):")
         for role, token in demo_tokens(settings).items():
             print(f"  {role:<22} {token}")

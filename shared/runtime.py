@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import MetaData, text
 
 from shared.bus import BusSupervisor, EventConsumer, jetstream_of, make_broker
+from shared.clock import Clock
 from shared.db import create_engine, session_factory
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
@@ -23,6 +24,7 @@ class Runtime:
         self.service = service
         self.settings = settings
         self.edition = settings.edition
+        self.clock = Clock(settings.clock_offset_days)
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]

@@ -7,17 +7,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 
 import httpx
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared.auth import issue_token
+from shared.clock import offset_to
 from shared.migrations import upgrade_async
 from shared.runtime import Runtime
 from shared.settings import Settings
 
 TEST_SECRET = "test-secret-0123456789abcdef"
+PREPARATION_DAY = date(2020, 8, 1)
 
 
 def service_settings(nats_url: str, **overrides) -> Settings:
@@ -27,6 +30,8 @@ def service_settings(nats_url: str, **overrides) -> Settings:
         "auth_secret": TEST_SECRET,
         "outbox_poll_interval": 0.1,
         "shutdown_timeout": 3.0,
+        # Inside the demo edition's preparation period, before the registration freeze.
+        "clock_offset_days": offset_to(PREPARATION_DAY),
     } | overrides
     return Settings(**values)
 

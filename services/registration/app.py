@@ -1,20 +1,23 @@
 """The registration service process."""
 
 from services.registration.api import router
+from services.registration.metrics import install_metrics
 from services.registration.models import metadata
 from shared.app import create_app
-from shared.events import UnitRegistered
+from shared.events import REGISTRATION_EVENTS
 from shared.settings import Settings
 
 SERVICE = "registration"
 
 
 def build(settings: Settings | None = None):
-    return create_app(
+    app = create_app(
         SERVICE,
         metadata,
         routers=[router],
-        publishes=[UnitRegistered],
+        publishes=REGISTRATION_EVENTS,
         settings=settings,
         description="County science bureaus register participating units and their achievements.",
     )
+    install_metrics(app.state.runtime)
+    return app

@@ -1,7 +1,11 @@
-"""Registration rules, with no I/O."""
+"""Registration rules, with no I/O: unit kinds, achievement states and who may move them."""
 
 import re
 from enum import StrEnum
+
+from shared.auth import Principal
+from shared.edition import Edition
+from shared.problems import Forbidden, RuleViolated
 
 # Mainland China: an 11-digit mobile number, or a landline with its area code.
 PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -16,6 +20,116 @@ class UnitKind(StrEnum):
     RESEARCH_INSTITUTE = "research_institute"  # 科研机构
     ENTERPRISE = "enterprise"  # 企业
     OTHER = "other"
+
+
+class Maturity(StrEnum):
+    """How far an achievement (科技成果) has come, in order."""
+
+    RESEARCH = "research"  # 研究阶段
+    PROTOTYPE = "prototype"  # 样机/样品
+    PILOT = "pilot"  # 中试
+    INDUSTRIALISED = "industrialised"  # 产业化
+
+
+class Field(StrEnum):
+    AGRICULTURE = "agriculture"  # 现代农业
+    MANUFACTURING = "manufacturing"  # 先进制造
+    MATERIALS = "materials"  # 新材料
+    INFORMATION = "information"  # 信息技术
+    BIOMEDICINE = "biomedicine"  # 生物医药
+    ENERGY_ENVIRONMENT = "energy_environment"  # 能源环保
+    CULTURE_TOURISM = "culture_tourism"  # 文化旅游
+    OTHER = "other"
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # awaiting review
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    EDIT = "edit"
+
+
+# The whole review workflow: (state, action) -> next state. Anything else is refused.
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.DRAFT, Action.EDIT): Status.DRAFT,
+    (Status.DRAFT, Action.SUBMIT): Status.SUBMITTED,
+    (Status.DRAFT, Action.WITHDRAW): Status.WITHDRAWN,
+    (Status.SUBMITTED, Action.APPROVE): Status.APPROVED,
+    (Status.SUBMITTED, Action.REJECT): Status.REJECTED,
+    (Status.SUBMITTED, Action.WITHDRAW): Status.WITHDRAWN,
+    # A change to an approved achievement sends it back to review (revised).
+    (Status.APPROVED, Action.EDIT): Status.SUBMITTED,
+    # Rejecting an approved achievement revokes the approval.
+    (Status.APPROVED, Action.REJECT): Status.REJECTED,
+    (Status.APPROVED, Action.WITHDRAW): Status.WITHDRAWN,
+    # A rejected achievement can be corrected and submitted again.
+    (Status.REJECTED, Action.EDIT): Status.REJECTED,
+    (Status.REJECTED, Action.SUBMIT): Status.SUBMITTED,
+}
+
+REVIEW_ACTIONS = frozenset({Action.APPROVE, Action.REJECT})
+REASON_REQUIRED = frozenset({Action.REJECT})
+
+
+def next_status(current: Status, action: Action) -> Status:
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current) or ["none"]
+        raise RuleViolated(
+            f"cannot {action.value} an achievement that is {current.value}; "
+            f"allowed: {', '.join(allowed)}",
+            field="status",
+            rule="transition",
+        ) from None
+
+
+def is_reviewer(principal: Principal, edition: Edition) -> bool:
+    return principal.is_committee or principal.group == edition.responsibilities.achievement_review
+
+
+def may_read_all(principal: Principal, edition: Edition) -> bool:
+    return is_reviewer(principal, edition)
+
+
+def check_may_read(principal: Principal, edition: Edition, county: str) -> None:
+    if principal.county == county or may_read_all(principal, edition):
+        return
+    raise Forbidden(f"{principal.role} may not read registrations of county {county!r}")
+
+
+def check_may_change(principal: Principal, edition: Edition, county: str, frozen: bool) -> None:
+    """Counties change their own registrations until the freeze; the committee always."""
+    if principal.is_committee:
+        return
+    if principal.county != county:
+        raise Forbidden(f"{principal.role} may not change registrations of county {county!r}")
+    if frozen:
+        raise RuleViolated(
+            f"registration is frozen since {edition.dates.registration_freeze}; "
+            "only the committee can change it now",
+            rule="registration_freeze",
+        )
+
+
+def check_may_act(
+    principal: Principal, edition: Edition, action: Action, county: str, frozen: bool
+) -> None:
+    if action in REVIEW_ACTIONS:
+        if not is_reviewer(principal, edition):
+            group = edition.responsibilities.achievement_review
+            raise Forbidden(f"only group:{group} or the committee may {action.value}")
+        return
+    check_may_change(principal, edition, county, frozen)
 
 
 def normalise_name(name: str) -> str:

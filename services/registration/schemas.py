@@ -6,15 +6,24 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.registration.domain import PHONE_PATTERN, UnitKind
+from services.registration.domain import PHONE_PATTERN, Maturity, Status, UnitKind
+from services.registration.domain import Field as AchievementField
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PHONE_PATTERN.pattern)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Patent = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Area = Annotated[float, Field(ge=0, le=2000, description="Floor area needed, in m²")]
+Power = Annotated[float, Field(ge=0, le=500, description="Electric power needed, in kW")]
 
 
-class UnitIn(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class UnitIn(Strict):
     county: str = Field(max_length=32, description="County code from the edition, e.g. kongtong")
     name: Name
     kind: UnitKind
@@ -22,6 +31,15 @@ class UnitIn(BaseModel):
     contact_phone: Phone = Field(
         description="Mainland mobile (13800138000) or landline (0933-8212345)"
     )
+
+
+class UnitPatch(Strict):
+    """Fields to change; the county of a unit never changes."""
+
+    name: Name | None = None
+    kind: UnitKind | None = None
+    contact_person: Person | None = None
+    contact_phone: Phone | None = None
 
 
 class UnitOut(BaseModel):
@@ -34,3 +52,70 @@ class UnitOut(BaseModel):
     created_at: datetime
     created_by: str
     updated_at: datetime
+    updated_by: str
+
+
+class AchievementFields(Strict):
+    title: Name
+    field: AchievementField
+    summary: Summary = ""
+    maturity: Maturity
+    patents: list[Patent] = Field(default_factory=list, max_length=50)
+    floor_area_m2: Area
+    power_kw: Power = 0
+    live_demo: bool = False
+
+
+class AchievementIn(AchievementFields):
+    unit_id: uuid.UUID = Field(description="The unit that owns it; its county is the achievement's")
+
+
+class AchievementPatch(Strict):
+    title: Name | None = None
+    field: AchievementField | None = None
+    summary: Summary | None = None
+    maturity: Maturity | None = None
+    patents: list[Patent] | None = Field(default=None, max_length=50)
+    floor_area_m2: Area | None = None
+    power_kw: Power | None = None
+    live_demo: bool | None = None
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class OptionalReasonIn(Strict):
+    reason: Reason | None = None
+
+
+class AchievementOut(BaseModel):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    county: str
+    title: str
+    field: AchievementField
+    summary: str
+    maturity: Maturity
+    patents: list[str]
+    floor_area_m2: float
+    power_kw: float
+    live_demo: bool
+    status: Status
+    version: int
+    reason: str | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class HistoryEntry(BaseModel):
+    version: int
+    action: str
+    from_status: Status | None
+    to_status: Status
+    actor: str
+    at: datetime
+    reason: str | None
+    changes: dict[str, list] | None

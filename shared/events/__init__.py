@@ -1,12 +1,41 @@
 """Event contracts: one pydantic model per event type, declared once and shared by all services."""
 
 from shared.events.base import Event, event_class, event_types, stream_for_subject
-from shared.events.registration import UnitRegistered, UnitRegisteredData
+from shared.events.registration import (
+    ACHIEVEMENT_EVENTS,
+    REGISTRATION_EVENTS,
+    AchievementApproved,
+    AchievementData,
+    AchievementDrafted,
+    AchievementRejected,
+    AchievementRevised,
+    AchievementSubmitted,
+    AchievementUpdated,
+    AchievementWithdrawn,
+    DisplayNeeds,
+    UnitRegistered,
+    UnitRegisteredData,
+    UnitUpdated,
+    UnitUpdatedData,
+)
 
 __all__ = [
+    "ACHIEVEMENT_EVENTS",
+    "REGISTRATION_EVENTS",
+    "AchievementApproved",
+    "AchievementData",
+    "AchievementDrafted",
+    "AchievementRejected",
+    "AchievementRevised",
+    "AchievementSubmitted",
+    "AchievementUpdated",
+    "AchievementWithdrawn",
+    "DisplayNeeds",
     "Event",
     "UnitRegistered",
     "UnitRegisteredData",
+    "UnitUpdated",
+    "UnitUpdatedData",
     "event_class",
     "event_types",
     "stream_for_subject",
