@@ -17,10 +17,18 @@ import nats
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.clock import offset_to
 from shared.events import UnitRegistered, UnitRegisteredData
 from shared.natsserver import NatsServer, free_port
 from shared.settings import REPO_ROOT
-from tests.support import TEST_SECRET, eventually, stream_messages, token, unit_body
+from tests.support import (
+    PREPARATION_DAY,
+    TEST_SECRET,
+    eventually,
+    stream_messages,
+    token,
+    unit_body,
+)
 
 pytestmark = pytest.mark.system
 
@@ -127,6 +135,7 @@ def stack(tmp_path):
                 "EXPO_REPORTING_DATABASE_URL": f"sqlite+aiosqlite:///{self.db['reporting']}",
                 "EXPO_AUTH_SECRET": TEST_SECRET,
                 "EXPO_ENV": "test",
+                "EXPO_CLOCK_OFFSET_DAYS": str(offset_to(PREPARATION_DAY)),
                 "EXPO_VAR_DIR": str(tmp_path),
                 "EXPO_OUTBOX_POLL_INTERVAL": "0.1",
                 "EXPO_SHUTDOWN_TIMEOUT": "3",
