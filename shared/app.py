@@ -24,6 +24,30 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024 * 1024  # requests here are forms and short texts, never uploads
+
+
+class BodySizeLimit:
+    """Refuses a request body larger than `max_bytes` with 413 problem+json before reading it."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length", b"0")
+            if not length.isdigit() or int(length) > self.max_bytes:
+                body = {
+                    "type": "/problems/too-large",
+                    "title": "Request too large",
+                    "status": 413,
+                    "detail": f"the body must be at most {self.max_bytes} bytes",
+                    "errors": [{"field": "body", "reason": "too large"}],
+                }
+                await problem_response(413, body)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(
@@ -71,6 +95,7 @@ def create_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(_operations_router(runtime, description))

@@ -64,3 +64,11 @@ def test_another_city_is_another_file(tmp_path):
         'code = "pingliang-2020"', 'code = "tianshui-2021"', 1
     )
     assert load_edition(_write(tmp_path, text)).code == "tianshui-2021"
+
+
+def test_the_registration_freeze_starts_at_local_midnight():
+    from datetime import UTC, datetime
+
+    edition = load_edition(PINGLIANG)  # freeze 2020-08-20, Asia/Shanghai (UTC+8)
+    assert not edition.registration_frozen(datetime(2020, 8, 19, 15, 59, tzinfo=UTC))
+    assert edition.registration_frozen(datetime(2020, 8, 19, 16, 0, tzinfo=UTC))

@@ -51,3 +51,17 @@ async def test_readiness_fails_while_nats_is_unreachable(databases, tmp_path):
         assert ready.status_code == 503
         assert ready.headers["content-type"] == "application/problem+json"
         assert ready.json()["checks"] == {"database": True, "nats": False}
+
+
+async def test_an_oversized_body_gets_413_and_changes_nothing(nats_server, databases, tmp_path):
+    from tests.support import token, unit_body
+
+    async with running_service(
+        "registration", service_settings(nats_server.url, var_dir=tmp_path)
+    ) as svc:
+        body = unit_body("kongtong") | {"contact_person": "张" * 600_000}
+        response = await svc.client.post("/api/v1/units", json=body, headers=token("committee"))
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        listed = await svc.client.get("/api/v1/units", headers=token("committee"))
+        assert listed.json()["total"] == 0
