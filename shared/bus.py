@@ -28,7 +28,6 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.events import Event, event_class
 from shared.inbox import claim
@@ -41,6 +40,7 @@ from shared.streams import (
     service_stream,
     stream_name,
 )
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ log = logging.getLogger(__name__)
 # class of both, so catching it is what the loop means to do.
 stream_pull_subscriber.TimeoutError = builtins.TimeoutError  # type: ignore[misc, assignment]
 
-Handler = Callable[[Any, AsyncSession], Awaitable[None]]
+# A handler applies one event inside the consumer's unit of work: it may write rows and
+# emit events of its own, which commit together with the inbox record.
+Handler = Callable[[Any, UnitOfWork], Awaitable[None]]
 BATCH_SIZE = 100
 BATCH_WAIT_SECONDS = 0.1  # the most a lone event waits for company
 
@@ -83,8 +85,8 @@ def jetstream_of(broker: NatsBroker) -> JetStreamContext | None:
 class EventConsumer:
     """One durable pull consumer (`<consumer>__<stream>`) over one service's stream.
 
-    Handlers are registered per event type; each runs in a transaction together with the
-    inbox record, and the message is acked only after that transaction commits.
+    Handlers are registered per event type; each runs in a unit of work together with the
+    inbox record (and any events it emits), and the message is acked only after it commits.
     """
 
     def __init__(self, consumer: str, source_service: str) -> None:
@@ -104,12 +106,12 @@ class EventConsumer:
     def attach(
         self,
         broker: NatsBroker,
-        sessions: async_sessionmaker[AsyncSession],
+        unit_of_work: Callable[[], UnitOfWork],
         inbox: Table,
         metrics: ServiceMetrics,
         settings: Settings,
     ) -> None:
-        self._broker, self._sessions, self._inbox = broker, sessions, inbox
+        self._broker, self._unit_of_work, self._inbox = broker, unit_of_work, inbox
         self._metrics, self._max_deliver = metrics, settings.consumer_max_deliver
 
         async def handle(batch: Annotated[Any, Context("message")]) -> None:
@@ -147,8 +149,9 @@ class EventConsumer:
         if not wanted:
             return
         try:
-            async with self._sessions() as session, session.begin():
-                outcomes = await self._apply(session, [event for _raw, event in wanted])
+            async with self._unit_of_work() as uow:
+                outcomes = await self._apply(uow, [event for _raw, event in wanted])
+                await uow.commit()
         except Exception:
             # Something in the batch failed: apply one by one to isolate it.
             for raw, event in wanted:
@@ -160,8 +163,9 @@ class EventConsumer:
 
     async def _process_one(self, raw: Msg, event: Event) -> None:
         try:
-            async with self._sessions() as session, session.begin():
-                [outcome] = await self._apply(session, [event])
+            async with self._unit_of_work() as uow:
+                [outcome] = await self._apply(uow, [event])
+                await uow.commit()
         except Exception as exc:
             self._metrics.handler_errors.labels(self.consumer, event.type).inc()
             deliveries = raw.metadata.num_delivered if raw.metadata else 1
@@ -182,14 +186,14 @@ class EventConsumer:
         self._metrics.events_handled.labels(self.consumer, event.type, outcome).inc()
         await raw.ack()
 
-    async def _apply(self, session: AsyncSession, events: list[Event]) -> list[str]:
+    async def _apply(self, uow: UnitOfWork, events: list[Event]) -> list[str]:
         """Apply events in order, skipping those the inbox has already seen."""
-        new = await claim(session, self._inbox, self.consumer, [str(e.id) for e in events])
+        new = await claim(uow.session, self._inbox, self.consumer, [str(e.id) for e in events])
         outcomes = []
         for event in events:
             if str(event.id) in new:
                 new.discard(str(event.id))  # the same event twice in one batch: apply once
-                await self._handlers[event.type][1](event, session)
+                await self._handlers[event.type][1](event, uow)
                 outcomes.append("processed")
             else:
                 outcomes.append("duplicate")

@@ -47,7 +47,7 @@ class Runtime:
         streams = [service, *(c.source_service for c in consumers)]
         self.bus = BusSupervisor(self.broker, list(dict.fromkeys(streams)), self.metrics)
         for consumer in consumers:
-            consumer.attach(self.broker, self.sessions, self.inbox, self.metrics, settings)
+            consumer.attach(self.broker, self.unit_of_work, self.inbox, self.metrics, settings)
         self.metrics.on_scrape(self._refresh_outbox_metrics)
 
     def unit_of_work(self) -> UnitOfWork:

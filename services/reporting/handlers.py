@@ -1,15 +1,14 @@
 """Event subscribers: each typed event updates the projections, exactly once (inbox)."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from services.reporting.models import county_units
 from shared.bus import EventConsumer
 from shared.db import add_to_counter
 from shared.events import UnitRegistered
+from shared.uow import UnitOfWork
 
 registration_events = EventConsumer("reporting", source_service="registration")
 
 
 @registration_events.on(UnitRegistered)
-async def on_unit_registered(event: UnitRegistered, session: AsyncSession) -> None:
-    await add_to_counter(session, county_units, {"county": event.data.county}, "units")
+async def on_unit_registered(event: UnitRegistered, uow: UnitOfWork) -> None:
+    await add_to_counter(uow.session, county_units, {"county": event.data.county}, "units")

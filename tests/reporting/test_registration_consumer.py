@@ -189,10 +189,10 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     # Fault injection: the projection cannot take this one event (the others go through).
     event_type, real_handler = registration_events._handlers[UNIT_EVENTS]
 
-    async def flaky_projection(event, session):
+    async def flaky_projection(event, uow):
         if event.data.county == "lingtai":
             raise RuntimeError("projection unavailable for lingtai")
-        await real_handler(event, session)
+        await real_handler(event, uow)
 
     monkeypatch.setitem(registration_events._handlers, UNIT_EVENTS, (event_type, flaky_projection))
 
