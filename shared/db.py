@@ -125,6 +125,11 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def _dialect_insert(session: AsyncSession, table: Table):
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return (postgresql_insert if postgres else sqlite_insert)(table)
+
+
 async def add_to_counter(
     session: AsyncSession, table: Table, key: dict, column: str, by: int = 1
 ) -> None:
@@ -132,12 +137,15 @@ async def add_to_counter(
 
     Projections are mostly counters; one upsert beats select-then-insert-or-update.
     """
-    dialect_insert = (
-        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    )
-    statement = dialect_insert(table).values(**key, **{column: by})
+    statement = _dialect_insert(session, table).values(**key, **{column: by})
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=list(key), set_={column: table.c[column] + statement.excluded[column]}
         )
     )
+
+
+async def upsert(session: AsyncSession, table: Table, key: dict, values: dict) -> None:
+    """Insert the row with `key`, or set `values` on it if it exists, in one statement."""
+    statement = _dialect_insert(session, table).values(**key, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))

@@ -58,6 +58,24 @@ class Responsibilities(BaseModel):
     coordination: str  # dispatch, reports and escalation (综合协调)
 
 
+ROLE_KINDS = ("committee", "group", "county", "ops", "integrator")
+
+
+class Access(BaseModel):
+    """Which kinds of principal may read what (writes are decided by each service's rules)."""
+
+    model_config = ConfigDict(frozen=True)
+    exhibitions_read: tuple[str, ...] = ROLE_KINDS  # the floor plan and the stage schedule
+
+    @field_validator("exhibitions_read")
+    @classmethod
+    def _known_kinds(cls, kinds: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(kinds) - set(ROLE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown role kinds: {', '.join(unknown)}")
+        return kinds
+
+
 class Edition(BaseModel):
     model_config = ConfigDict(frozen=True)
     code: str = Field(pattern=CODE_PATTERN)
@@ -68,6 +86,7 @@ class Edition(BaseModel):
     counties: tuple[County, ...] = Field(min_length=1)
     working_groups: tuple[WorkingGroup, ...] = Field(min_length=1)
     responsibilities: Responsibilities
+    access: Access = Access()
     # The day `make run` pretends it is, so a past edition can be tried from the inside.
     demo_today: date | None = None
 

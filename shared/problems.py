@@ -4,6 +4,7 @@ Bad input never becomes a 500 and never shows a stack trace.
 """
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,6 +78,19 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+# Validators that check several fields at once say which one is wrong as "<field>: why".
+CROSS_FIELD = re.compile(r"^Value error, ([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
+def _named_error(loc: tuple[Any, ...], message: str) -> dict[str, str]:
+    field = _field_of(loc)
+    named = CROSS_FIELD.match(message)
+    if named:
+        field = f"{field}.{named[1]}" if field not in ("", "body") else named[1]
+        message = named[2]
+    return {"field": field, "reason": message}
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
@@ -92,7 +106,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                     {"field": "body", "reason": f"body is not valid JSON ({err['ctx']['error']})"}
                 )
             else:
-                errors.append({"field": _field_of(tuple(err["loc"])), "reason": err["msg"]})
+                errors.append(_named_error(tuple(err["loc"]), err["msg"]))
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         body = {
             "type": "/problems/invalid-input",

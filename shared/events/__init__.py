@@ -1,6 +1,7 @@
 """Event contracts: one pydantic model per event type, declared once and shared by all services."""
 
 from shared.events.base import Event, event_class, event_types, stream_for_subject
+from shared.events.exhibitions import EXHIBITIONS_EVENTS
 from shared.events.registration import (
     ACHIEVEMENT_EVENTS,
     REGISTRATION_EVENTS,
@@ -21,6 +22,7 @@ from shared.events.registration import (
 
 __all__ = [
     "ACHIEVEMENT_EVENTS",
+    "EXHIBITIONS_EVENTS",
     "REGISTRATION_EVENTS",
     "AchievementApproved",
     "AchievementData",

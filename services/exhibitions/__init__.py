@@ -1,0 +1,1 @@
+"""Exhibitions (展览展示): halls, booths, booth assignment and achievement release sessions."""

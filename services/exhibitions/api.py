@@ -1,0 +1,233 @@
+"""Exhibitions HTTP endpoints: parse, call a use case (which authorizes), answer."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from services.exhibitions import halls, placement, releases
+from services.exhibitions.schemas import (
+    AssignmentIn,
+    BoothOut,
+    BoothsIn,
+    ExhibitOut,
+    HallIn,
+    HallLogEntry,
+    HallOut,
+    InspectionIn,
+    PlanIn,
+    PlanOut,
+    ReasonIn,
+    ReleaseIn,
+    ReleaseOut,
+    StageIn,
+)
+from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, write
+
+router = APIRouter()
+Principal = CurrentPrincipal
+Key = IdempotencyKey
+
+
+def _write(runtime, request, principal, key, use_case, *args, status_code=200):
+    """Run `use_case(uow, edition, now, principal, *args)` in one transaction (and idempotently)."""
+    return write(
+        runtime,
+        request,
+        principal,
+        key,
+        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
+        status_code=status_code,
+    )
+
+
+@router.post("/halls", status_code=201, response_model=HallOut, tags=["halls"])
+async def create_hall(
+    body: HallIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Plan a hall: a county's own (成果展厅) or a themed one (the exhibition group, the committee)."""
+    return await _write(runtime, request, principal, key, halls.create_hall, body, status_code=201)
+
+
+@router.get("/halls", response_model=list[HallOut], tags=["halls"])
+async def list_halls(principal: Principal, runtime: RuntimeDep):
+    async with runtime.unit_of_work() as uow:
+        return await halls.list_halls(uow, runtime.edition, principal)
+
+
+@router.get("/halls/{hall_id}", response_model=HallOut, tags=["halls"])
+async def show_hall(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    async with runtime.unit_of_work() as uow:
+        return await halls.show_hall(uow, runtime.edition, principal, hall_id)
+
+
+@router.get("/halls/{hall_id}/log", response_model=list[HallLogEntry], tags=["halls"])
+async def hall_log(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    """Every step and inspection of the hall: who, when, with which problems."""
+    async with runtime.unit_of_work() as uow:
+        return await halls.hall_log_of(uow, runtime.edition, principal, hall_id)
+
+
+@router.post("/halls/{hall_id}/stage", response_model=HallOut, tags=["halls"])
+async def advance_stage(
+    hall_id: uuid.UUID,
+    body: StageIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Move the hall to its next stage (one step at a time)."""
+    return await _write(runtime, request, principal, key, halls.advance_stage, hall_id, body.stage)
+
+
+@router.post("/halls/{hall_id}/inspections", response_model=HallOut, tags=["halls"])
+async def record_inspection(
+    hall_id: uuid.UUID,
+    body: InspectionIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Record a safety inspection (安全检查); a failed one lists its problems and holds the hall."""
+    return await _write(runtime, request, principal, key, halls.record_inspection, hall_id, body)
+
+
+@router.post(
+    "/halls/{hall_id}/booths", status_code=201, response_model=list[BoothOut], tags=["booths"]
+)
+async def add_booths(
+    hall_id: uuid.UUID,
+    body: BoothsIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Add one or many booths (展位) to a hall, all or nothing."""
+    return await _write(
+        runtime, request, principal, key, halls.add_booths, hall_id, body, status_code=201
+    )
+
+
+@router.get("/halls/{hall_id}/booths", response_model=list[BoothOut], tags=["booths"])
+async def list_booths(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    async with runtime.unit_of_work() as uow:
+        return await halls.list_booths(uow, runtime.edition, principal, hall_id)
+
+
+@router.post("/booths/{booth_id}/assignment", response_model=BoothOut, tags=["booths"])
+async def assign_booth(
+    booth_id: uuid.UUID,
+    body: AssignmentIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Place an approved achievement in this booth. Refusals name the rule that stopped it."""
+    return await _write(runtime, request, principal, key, placement.assign, booth_id, body)
+
+
+@router.post("/booths/{booth_id}/release", response_model=BoothOut, tags=["booths"])
+async def release_booth(
+    booth_id: uuid.UUID,
+    body: ReasonIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Free the booth, saying why."""
+    return await _write(runtime, request, principal, key, placement.release, booth_id, body.reason)
+
+
+@router.get("/exhibits", response_model=list[ExhibitOut], tags=["booths"])
+async def list_exhibits(
+    principal: Principal,
+    runtime: RuntimeDep,
+    county: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    unassigned: bool = False,
+):
+    """Achievements as registration's events told them, with their booth if they have one."""
+    async with runtime.unit_of_work() as uow:
+        return await placement.list_exhibits(
+            uow, runtime.edition, principal, county, status, unassigned
+        )
+
+
+@router.post("/allocation-plans", status_code=201, response_model=PlanOut, tags=["allocation"])
+async def propose_plan(
+    body: PlanIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Propose where every unassigned approved achievement could go; nothing changes until confirmed."""
+    return await _write(
+        runtime, request, principal, key, placement.propose_plan, body, status_code=201
+    )
+
+
+@router.get("/allocation-plans/{plan_id}", response_model=PlanOut, tags=["allocation"])
+async def show_plan(plan_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    async with runtime.unit_of_work() as uow:
+        return await placement.show_plan(uow, runtime.edition, principal, plan_id)
+
+
+@router.post("/allocation-plans/{plan_id}/confirm", response_model=PlanOut, tags=["allocation"])
+async def confirm_plan(
+    plan_id: uuid.UUID, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Apply the plan, all or nothing; a plan overtaken by other changes must be proposed again."""
+    return await _write(runtime, request, principal, key, placement.confirm_plan, plan_id)
+
+
+@router.post("/releases", status_code=201, response_model=ReleaseOut, tags=["releases"])
+async def schedule_release(
+    body: ReleaseIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Schedule an achievement release session (成果发布); venues cannot be double-booked."""
+    return await _write(runtime, request, principal, key, releases.schedule, body, status_code=201)
+
+
+@router.get("/releases", response_model=list[ReleaseOut], tags=["releases"])
+async def list_releases(
+    principal: Principal,
+    runtime: RuntimeDep,
+    venue: Annotated[str | None, Query(max_length=100)] = None,
+):
+    async with runtime.unit_of_work() as uow:
+        return await releases.list_releases(uow, runtime.edition, principal, venue)
+
+
+@router.get("/releases/{release_id}", response_model=ReleaseOut, tags=["releases"])
+async def show_release(release_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    async with runtime.unit_of_work() as uow:
+        return await releases.show_release(uow, runtime.edition, principal, release_id)
+
+
+@router.post("/releases/{release_id}/hold", response_model=ReleaseOut, tags=["releases"])
+async def hold_release(
+    release_id: uuid.UUID,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Record that the session took place."""
+    return await _write(runtime, request, principal, key, releases.act, release_id, "hold")
+
+
+@router.post("/releases/{release_id}/cancel", response_model=ReleaseOut, tags=["releases"])
+async def cancel_release(
+    release_id: uuid.UUID,
+    body: ReasonIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Cancel the session, saying why; its venue slot becomes free."""
+    return await _write(
+        runtime, request, principal, key, releases.act, release_id, "cancel", body.reason
+    )

@@ -1,0 +1,20 @@
+"""${message}
+
+Revision ID: ${up_revision}
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+import shared.db
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}

@@ -1,0 +1,194 @@
+"""What the exhibitions HTTP API accepts and answers."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from services.exhibitions.domain import HallKind, ReleaseStatus, Stage
+
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HallIn(Strict):
+    code: Code
+    name: Text200
+    kind: HallKind
+    county: str | None = Field(default=None, max_length=32, description="Required for county halls")
+
+    @model_validator(mode="after")
+    def _county_matches_kind(self) -> "HallIn":
+        if self.kind is HallKind.COUNTY and not self.county:
+            raise ValueError("county: a county hall needs its county")
+        if self.kind is HallKind.THEMED and self.county:
+            raise ValueError("county: a themed hall belongs to no county")
+        return self
+
+
+class HallOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: HallKind
+    county: str | None
+    stage: Stage
+    inspection_failed: bool
+    booths: int
+    booths_assigned: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class StageIn(Strict):
+    stage: Stage
+
+
+class InspectionIn(Strict):
+    passed: bool
+    problems: list[Reason] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _failures_say_why(self) -> "InspectionIn":
+        if not self.passed and not self.problems:
+            raise ValueError("problems: a failed inspection lists its problems")
+        return self
+
+
+class HallLogEntry(BaseModel):
+    action: str
+    from_stage: Stage | None
+    to_stage: Stage
+    passed: bool | None
+    problems: list[str] | None
+    actor: str
+    at: datetime
+
+
+class BoothIn(Strict):
+    code: Code
+    area_m2: float = Field(gt=0, le=2000)
+    power_kw: float = Field(default=0, ge=0, le=500)
+
+
+class BoothsIn(Strict):
+    booths: list[BoothIn] = Field(min_length=1, max_length=1000)
+
+
+class BoothOut(BaseModel):
+    id: uuid.UUID
+    hall_id: uuid.UUID
+    code: str
+    area_m2: float
+    power_kw: float
+    achievement_id: uuid.UUID | None
+    assigned_at: datetime | None
+    assigned_by: str | None
+    override_note: str | None
+
+
+class AssignmentIn(Strict):
+    achievement_id: uuid.UUID
+    override: bool = Field(
+        default=False, description="Committee only: place it in another county's hall"
+    )
+    note: Reason | None = Field(default=None, description="Why the override (required with it)")
+
+    @model_validator(mode="after")
+    def _override_says_why(self) -> "AssignmentIn":
+        if self.override and not self.note:
+            raise ValueError("note: an override records why")
+        return self
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class PlanIn(Strict):
+    hall_id: uuid.UUID | None = Field(
+        default=None, description="One hall, or every hall when absent"
+    )
+
+
+class Placement(BaseModel):
+    achievement_id: uuid.UUID
+    title: str
+    booth_id: uuid.UUID
+    booth_code: str
+    hall_id: uuid.UUID
+
+
+class Unplaced(BaseModel):
+    achievement_id: uuid.UUID
+    title: str
+    reason: str
+
+
+class PlanOut(BaseModel):
+    id: uuid.UUID
+    hall_id: uuid.UUID | None
+    placements: list[Placement]
+    unplaced: list[Unplaced]
+    created_at: datetime
+    created_by: str
+    confirmed_at: datetime | None
+    confirmed_by: str | None
+
+
+class ExhibitOut(BaseModel):
+    achievement_id: uuid.UUID
+    version: int
+    county: str
+    unit_id: uuid.UUID
+    title: str
+    status: str
+    floor_area_m2: float
+    power_kw: float
+    live_demo: bool
+    booth_id: uuid.UUID | None
+
+
+class ReleaseIn(Strict):
+    title: Text200
+    venue: Text100
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    presenting_unit_id: uuid.UUID
+    achievement_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _sane(self) -> "ReleaseIn":
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at: must be after starts_at")
+        if len(set(self.achievement_ids)) != len(self.achievement_ids):
+            raise ValueError("achievement_ids: each achievement once")
+        return self
+
+
+class ReleaseOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    county: str
+    presenting_unit_id: uuid.UUID
+    achievement_ids: list[uuid.UUID]
+    status: ReleaseStatus
+    reason: str | None
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
