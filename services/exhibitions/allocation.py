@@ -50,25 +50,31 @@ def propose(exhibits: list[Exhibit], free: list[BoothSpace]) -> Plan:
     themed = _FreeBooths(by_county.get(None, []))
 
     placements: list[tuple[Exhibit, BoothSpace]] = []
-    unplaced: list[tuple[Exhibit, str]] = []
-    for exhibit in sorted(
+    largest_first = sorted(
         exhibits, key=lambda e: (-e.floor_area_m2, -e.power_kw, e.achievement_id)
-    ):
+    )
+    left: list[tuple[Exhibit, str]] = []
+    for exhibit in largest_first:  # first pass: each county's own hall
         own = county_halls.get(exhibit.county)
         booth = own.take(exhibit.floor_area_m2, exhibit.power_kw) if own else None
-        if booth is None:
-            booth = themed.take(exhibit.floor_area_m2, exhibit.power_kw)
         if booth is not None:
             placements.append((exhibit, booth))
-            continue
-        reasons = (
-            [own.why_not(exhibit.floor_area_m2, exhibit.power_kw)]
-            if own
-            else [f"no {exhibit.county} hall with free booths"]
-        )
-        if by_county.get(None):
-            reasons.append(
-                "themed halls: " + themed.why_not(exhibit.floor_area_m2, exhibit.power_kw)
+        elif own is not None:
+            left.append((exhibit, own.why_not(exhibit.floor_area_m2, exhibit.power_kw)))
+        else:
+            left.append((exhibit, f"no {exhibit.county} hall with free booths"))
+    unplaced: list[tuple[Exhibit, str]] = []
+    for exhibit, why in left:  # second pass: what is left goes to themed halls, largest first
+        booth = themed.take(exhibit.floor_area_m2, exhibit.power_kw)
+        if booth is not None:
+            placements.append((exhibit, booth))
+        elif by_county.get(None):
+            unplaced.append(
+                (
+                    exhibit,
+                    f"{why}; themed halls: {themed.why_not(exhibit.floor_area_m2, exhibit.power_kw)}",
+                )
             )
-        unplaced.append((exhibit, "; ".join(reasons)))
+        else:
+            unplaced.append((exhibit, why))
     return Plan(placements, unplaced)
