@@ -179,7 +179,8 @@ async def main() -> int:
             took, sort_time, placed = allocation_figures()
             verdict = "ok" if took <= 20 * sort_time and took < 0.5 else "BELOW TARGET"
             print(
-                f"{'auto-allocation 3000x3000':<28} {took * 1000:>8.1f} ms   sorting the inputs {sort_time * 1000:.1f} ms   "
+                f"{'auto-allocation 3000x3000':<28} {took * 1000:>8.1f} ms   "
+                f"sorting the inputs {sort_time * 1000:.1f} ms   "
                 f"ratio {took / sort_time:.1f}x (target <= 20x, < 500 ms) {verdict}; {placed} placed"
             )
             await runtime.broker.stop()

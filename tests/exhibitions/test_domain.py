@@ -86,7 +86,8 @@ def test_county_halls_first_then_themed_halls_and_reasons_for_the_rest():
         "h1": "themed",
     }
     assert dict((e.achievement_id, why) for e, why in plan.unplaced) == {
-        "k3": "needs 50 m²; the largest free booth has 9 m²; themed halls: needs 50 m²; the largest free booth has 9 m²",
+        "k3": "needs 50 m²; the largest free booth has 9 m²; "
+        "themed halls: needs 50 m²; the largest free booth has 9 m²",
         "k2": "no free booth left; themed halls: no free booth left",
     }
 
