@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     migrate = commands.add_parser("migrate", help="bring a service's database to the latest schema")
     migrate.add_argument("service", help="a service name, or 'all'")
 
+    revision = commands.add_parser(
+        "revision", help="write a service's next migration from its models"
+    )
+    revision.add_argument("service")
+    revision.add_argument("-m", "--message", required=True)
+
     token = commands.add_parser("token", help="issue a bearer token")
     token.add_argument("role", help="committee | ops | integrator | group:<code> | county:<code>")
     token.add_argument("--subject", help="who holds it (recorded as the actor); default: generated")
@@ -56,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         for service in installed_services() if args.service == "all" else [args.service]:
             upgrade(service, settings.database_url(service))
             print(f"{service}: migrated")
+        return 0
+    if args.command == "revision":
+        from shared.migrations import new_revision
+
+        print(new_revision(args.service, args.message))
         return 0
     if args.command == "token":
         from shared.auth import issue_token

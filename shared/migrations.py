@@ -6,10 +6,12 @@ its history to head (the launcher, the CLI and the tests all use it).
 
 import asyncio
 import importlib
+import tempfile
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, pool
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
@@ -57,14 +59,38 @@ async def _run_online(target_metadata: MetaData) -> None:
     await engine.dispose()
 
 
+PLATFORM_TABLES = frozenset({"outbox", "inbox", "idempotency_keys"})
+
+
+def _not_platform(obj, name, type_, reflected, compare_to) -> bool:
+    """Autogenerate leaves the platform tables to `create_platform_tables_v1`."""
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table not in PLATFORM_TABLES
+
+
 def _run_sync(connection, target_metadata: MetaData) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=_not_platform,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def new_revision(service: str, message: str) -> str:
+    """Write the next migration of `service` from the difference between its models and its
+    history (autogenerate against a scratch SQLite database); review it before committing."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config = alembic_config(service, f"sqlite+aiosqlite:///{scratch}/scratch.db")
+        command.upgrade(config, "head")
+        heads = ScriptDirectory.from_config(config).get_heads()
+        number = int(heads[0]) + 1 if heads else 1
+        script = command.revision(
+            config, message=message, autogenerate=True, rev_id=f"{number:04d}"
+        )
+    return script.path if script and not isinstance(script, list) else ""
 
 
 def create_platform_tables_v1(op) -> None:

@@ -19,11 +19,13 @@ from shared.events.registration import (
     UnitUpdated,
     UnitUpdatedData,
 )
+from shared.events.signings import SIGNINGS_EVENTS
 
 __all__ = [
     "ACHIEVEMENT_EVENTS",
     "EXHIBITIONS_EVENTS",
     "REGISTRATION_EVENTS",
+    "SIGNINGS_EVENTS",
     "AchievementApproved",
     "AchievementData",
     "AchievementDrafted",

@@ -1,0 +1,173 @@
+"""Signings HTTP endpoints: parse, call a use case (which authorizes), answer."""
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from services.signings import projects, running_order
+from services.signings.domain import Stage
+from services.signings.schemas import (
+    ProjectIn,
+    ProjectOut,
+    ReasonIn,
+    ReorderIn,
+    SlotIn,
+    SlotOut,
+    SlotProjectIn,
+    StageIn,
+    StageLogEntry,
+    Totals,
+)
+from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, write
+
+router = APIRouter()
+Principal = CurrentPrincipal
+Key = IdempotencyKey
+County = Annotated[str | None, Query(max_length=32)]
+
+
+def _write(runtime, request, principal, key, use_case, *args, status_code=200):
+    """Run `use_case(uow, edition, now, principal, *args)` in one transaction (and idempotently)."""
+    return write(
+        runtime,
+        request,
+        principal,
+        key,
+        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
+        status_code=status_code,
+    )
+
+
+@router.post("/projects", status_code=201, response_model=ProjectOut, tags=["projects"])
+async def propose_project(
+    body: ProjectIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Propose a signing project (签约项目); the amount is whole yuan."""
+    return await _write(runtime, request, principal, key, projects.propose, body, status_code=201)
+
+
+@router.post("/projects/{project_id}/stage", response_model=ProjectOut, tags=["projects"])
+async def move_project(
+    project_id: uuid.UUID,
+    body: StageIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """proposed → negotiating → agreed; agreed → negotiating needs a reason."""
+    return await _write(
+        runtime, request, principal, key, projects.move, project_id, body.stage, body.reason
+    )
+
+
+@router.post("/projects/{project_id}/cancel", response_model=ProjectOut, tags=["projects"])
+async def cancel_project(
+    project_id: uuid.UUID,
+    body: ReasonIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Take a project out of the pipeline (and out of its slot), saying why."""
+    return await _write(runtime, request, principal, key, projects.cancel, project_id, body.reason)
+
+
+@router.get("/projects", response_model=Page[ProjectOut], tags=["projects"])
+async def list_projects(
+    principal: Principal,
+    runtime: RuntimeDep,
+    paging: Paging,
+    county: County = None,
+    stage: Stage | None = None,
+    stale_days: Annotated[
+        int | None, Query(ge=1, le=365, description="Open projects in their stage this long")
+    ] = None,
+):
+    """Projects, longest in their stage first. A county sees its own."""
+    async with runtime.unit_of_work() as uow:
+        return await projects.list_projects(
+            uow, runtime.edition, runtime.clock.now(), principal, paging, county, stage, stale_days
+        )
+
+
+@router.get("/projects/{project_id}", response_model=ProjectOut, tags=["projects"])
+async def show_project(project_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    async with runtime.unit_of_work() as uow:
+        return await projects.show(uow, runtime.edition, runtime.clock.now(), principal, project_id)
+
+
+@router.get("/projects/{project_id}/log", response_model=list[StageLogEntry], tags=["projects"])
+async def project_stage_log(project_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    """Every stage the project went through: when, who, why."""
+    async with runtime.unit_of_work() as uow:
+        return await projects.stage_log(uow, runtime.edition, principal, project_id)
+
+
+@router.get("/totals", response_model=Totals, tags=["projects"])
+async def totals(
+    principal: Principal,
+    runtime: RuntimeDep,
+    by: Literal["county", "kind", "stage"] = "county",
+    county: County = None,
+    stage: Stage | None = None,
+):
+    """Count and amount (yuan and 万元) by county, kind or stage; cancelled ones only when asked."""
+    async with runtime.unit_of_work() as uow:
+        return await projects.totals(uow, runtime.edition, by, county, stage)
+
+
+@router.get("/running-order", response_model=list[SlotOut], tags=["running order"])
+async def show_running_order(principal: Principal, runtime: RuntimeDep):
+    """The ceremony's slots in order, each with the projects signed in it."""
+    async with runtime.unit_of_work() as uow:
+        return await running_order.running_order(uow, runtime.clock.now())
+
+
+@router.post(
+    "/running-order/slots", status_code=201, response_model=list[SlotOut], tags=["running order"]
+)
+async def create_slot(
+    body: SlotIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Add a slot; no two slots start at the same time."""
+    return await _write(
+        runtime, request, principal, key, running_order.create_slot, body, status_code=201
+    )
+
+
+@router.post(
+    "/running-order/slots/{slot_id}/projects", response_model=list[SlotOut], tags=["running order"]
+)
+async def add_project_to_slot(
+    slot_id: uuid.UUID,
+    body: SlotProjectIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Schedule an agreed project in this slot (or move it here from another)."""
+    return await _write(
+        runtime, request, principal, key, running_order.add_project, slot_id, body.project_id
+    )
+
+
+@router.put("/running-order", response_model=list[SlotOut], tags=["running order"])
+async def reorder(
+    body: ReorderIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """Reorder every slot in one request; the slots take the existing times in their new order."""
+    return await _write(runtime, request, principal, key, running_order.reorder, body.slot_ids)
+
+
+@router.post(
+    "/running-order/slots/{slot_id}/hold", response_model=list[SlotOut], tags=["running order"]
+)
+async def hold_slot(
+    slot_id: uuid.UUID, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+):
+    """The slot took place: its projects are signed."""
+    return await _write(runtime, request, principal, key, running_order.hold_slot, slot_id)

@@ -1,0 +1,105 @@
+"""Signing rules, with no I/O: the pipeline, who may move it, money shown in 万元."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from shared.auth import Principal
+from shared.edition import Edition
+from shared.problems import Forbidden, RuleViolated
+
+
+class PartnerKind(StrEnum):
+    ENTERPRISE = "enterprise"  # 企业
+    COLLEGE = "college"  # 院校
+    RESEARCH_INSTITUTE = "research_institute"  # 科研院所
+    OTHER = "other"
+
+
+class ProjectKind(StrEnum):
+    TECHNOLOGY_TRANSFER = "technology_transfer"  # 成果转化
+    COOPERATION = "cooperation"  # 产学研合作
+    INVESTMENT = "investment"  # 招商投资
+    PLATFORM = "platform"  # 平台共建
+
+
+class Stage(StrEnum):
+    PROPOSED = "proposed"
+    NEGOTIATING = "negotiating"
+    AGREED = "agreed"
+    SCHEDULED = "scheduled"  # in a slot of the ceremony's running order
+    SIGNED = "signed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STAGES = frozenset({Stage.PROPOSED, Stage.NEGOTIATING, Stage.AGREED, Stage.SCHEDULED})
+# Moves a person asks for directly; scheduling and signing happen through the running order.
+MANUAL_MOVES: dict[tuple[Stage, Stage], bool] = {  # (from, to) -> reason required
+    (Stage.PROPOSED, Stage.NEGOTIATING): False,
+    (Stage.NEGOTIATING, Stage.AGREED): False,
+    (Stage.AGREED, Stage.NEGOTIATING): True,  # the only move backwards
+}
+
+
+def check_manual_move(current: Stage, wanted: Stage, reason: str | None) -> None:
+    if (current, wanted) not in MANUAL_MOVES:
+        hint = ""
+        if wanted is Stage.SCHEDULED:
+            hint = "; agreed projects are scheduled by adding them to a ceremony slot"
+        elif wanted is Stage.SIGNED:
+            hint = "; projects are signed when their slot is held"
+        elif wanted is Stage.CANCELLED:
+            hint = "; use the cancel request, with a reason"
+        raise RuleViolated(
+            f"a project cannot move from {current.value} to {wanted.value}{hint}",
+            field="stage",
+            rule="transition",
+        )
+    if MANUAL_MOVES[(current, wanted)] and not reason:
+        raise RuleViolated(
+            f"moving back from {current.value} to {wanted.value} needs a reason",
+            field="reason",
+            rule="reason_required",
+        )
+
+
+def check_cancellable(current: Stage) -> None:
+    if current not in OPEN_STAGES:
+        raise RuleViolated(
+            f"a {current.value} project cannot be cancelled", field="stage", rule="transition"
+        )
+
+
+def check_schedulable(current: Stage) -> None:
+    if current not in (Stage.AGREED, Stage.SCHEDULED):
+        raise RuleViolated(
+            f"only agreed projects can be scheduled; this one is {current.value}",
+            field="project_id",
+            rule="not_agreed",
+        )
+
+
+def is_manager(principal: Principal, edition: Edition) -> bool:
+    """The signing working group and the committee manage every project and the running order."""
+    return principal.is_committee or principal.group == edition.responsibilities.signings
+
+
+def check_may_manage(principal: Principal, edition: Edition, county: str) -> None:
+    if not (is_manager(principal, edition) or principal.county == county):
+        raise Forbidden(f"{principal.role} may not manage projects of county {county!r}")
+
+
+def check_may_manage_running_order(principal: Principal, edition: Edition) -> None:
+    if not is_manager(principal, edition):
+        group = edition.responsibilities.signings
+        raise Forbidden(f"only group:{group} and the committee manage the running order")
+
+
+def in_wan(amount_cny: int) -> str:
+    """Yuan as people read them at the ceremony: 万元 with two decimals, exact (no floats)."""
+    hundreds = (amount_cny + 50) // 100  # round half up to the nearest 100 yuan
+    wan, cents = divmod(hundreds, 100)
+    return f"{wan}.{cents:02d}"
+
+
+def days_in_stage(since: datetime, now: datetime) -> int:
+    return max(0, (now - since).days)

@@ -1,0 +1,114 @@
+"""What the signings HTTP API accepts and answers."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from services.signings.domain import PartnerKind, ProjectKind, Stage
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+# Whole yuan: a JSON integer above zero (1.5, "100" and 0 are refused), at most 10^12 (1亿万).
+Amount = Annotated[StrictInt, Field(gt=0, le=10**12, description="Amount in whole yuan (CNY)")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectIn(Strict):
+    title: Text200
+    county: str = Field(max_length=32)
+    local_party: Text200 = Field(description="The local side that signs (本地签约方)")
+    partner_name: Text200
+    partner_kind: PartnerKind
+    kind: ProjectKind
+    sector: Text100
+    amount_cny: Amount
+    achievement_id: uuid.UUID | None = Field(
+        default=None, description="An achievement registered in registration"
+    )
+
+
+class StageIn(Strict):
+    stage: Stage
+    reason: Reason | None = None
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class ProjectOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    county: str
+    local_party: str
+    partner_name: str
+    partner_kind: PartnerKind
+    kind: ProjectKind
+    sector: str
+    amount_cny: int
+    amount_wan: str = Field(description="The amount in 万元, two decimals")
+    achievement_id: uuid.UUID | None
+    stage: Stage
+    stage_since: datetime
+    days_in_stage: int
+    slot_id: uuid.UUID | None
+    reason: str | None
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class StageLogEntry(BaseModel):
+    from_stage: Stage | None
+    to_stage: Stage
+    reason: str | None
+    slot_id: uuid.UUID | None
+    actor: str
+    at: datetime
+
+
+class SlotIn(Strict):
+    title: Text200
+    starts_at: AwareDatetime
+
+
+class SlotProjectIn(Strict):
+    project_id: uuid.UUID
+
+
+class ReorderIn(Strict):
+    slot_ids: list[uuid.UUID] = Field(
+        min_length=1, max_length=500, description="Every slot, in the new order"
+    )
+
+
+class SlotOut(BaseModel):
+    id: uuid.UUID
+    position: int
+    title: str
+    starts_at: datetime
+    status: str
+    projects: list[ProjectOut]
+
+
+class Total(BaseModel):
+    key: str
+    count: int
+    amount_cny: int
+    amount_wan: str
+
+
+class Totals(BaseModel):
+    by: str
+    rows: list[Total]
+    count: int
+    amount_cny: int
+    amount_wan: str
