@@ -37,7 +37,7 @@ from shared.events import (
     DisplayNeeds,
     Event,
 )
-from shared.problems import Conflict, InvalidInput, NotFound
+from shared.problems import Conflict, InvalidInput, NotFound, reject_nulls
 from shared.uow import UnitOfWork
 
 EVENT_OF_ACTION: dict[Action, type[Event]] = {
@@ -90,16 +90,15 @@ async def edit_achievement(
         principal, edition, Action.EDIT, current["county"], edition.registration_frozen(now)
     )
     wanted = patch.model_dump(mode="json", exclude_unset=True)
-    for name, value in wanted.items():
-        if value is None:
-            raise InvalidInput(f"{name} cannot be null", field=name)
-    if "patents" in wanted:
-        wanted["patents"] = json.dumps(wanted["patents"], ensure_ascii=False)
-    changes = {k: [current[k], v] for k, v in wanted.items() if current[k] != v}
+    reject_nulls(wanted)
+    shown = _out(current).model_dump(mode="json")  # compare as the API shows them (patents: a list)
+    changes = {k: [shown[k], v] for k, v in wanted.items() if shown[k] != v}
     if not changes:
         return _out(current)  # nothing changed: no new version, no event
     status = next_status(Status(current["status"]), Action.EDIT)
     row = current | {k: new for k, (_old, new) in changes.items()}
+    if "patents" in changes:
+        row["patents"] = json.dumps(row["patents"], ensure_ascii=False)
     row |= {"status": status.value, "reason": None if status is Status.SUBMITTED else row["reason"]}
     row = await _save(uow, current, row, principal, now)
     await _record(uow, row, Action.EDIT.value, current["status"], principal, now, changes=changes)

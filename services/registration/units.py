@@ -17,7 +17,7 @@ from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events import UnitRegistered, UnitRegisteredData, UnitUpdated, UnitUpdatedData
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, reject_nulls
 from shared.uow import UnitOfWork
 
 
@@ -68,7 +68,8 @@ async def update_unit(
 ) -> UnitOut:
     current = await _load(uow, unit_id)
     check_may_change(principal, edition, current["county"], edition.registration_frozen(now))
-    wanted = patch.model_dump(mode="json", exclude_none=True)
+    wanted = patch.model_dump(mode="json", exclude_unset=True)
+    reject_nulls(wanted)
     if "name" in wanted:
         wanted["name"] = normalise_name(wanted["name"])
         await _check_name_free(uow, current["county"], wanted["name"], except_id=current["id"])

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.launcher import installed_services
 from shared.natsserver import port_is_free
 from shared.settings import REPO_ROOT
 from tests.support import TEST_SECRET, eventually, stream_messages, unit_body
@@ -160,7 +161,7 @@ async def test_expo_run_serves_a_unit_end_to_end_and_ctrl_c_stops_everything(exp
     if expo_run.default_nats_port_taken:  # someone else's NATS: the launcher picks another port
         assert nats_port != 4222
     services = expo_run.services
-    assert set(services) == {"registration", "reporting"}
+    assert set(services) == set(installed_services())  # every service of this checkout
     registration_url, _ = services["registration"]
     reporting_url, _ = services["reporting"]
     tokens = expo_run.tokens
@@ -216,7 +217,7 @@ async def test_ctrl_c_in_a_terminal_stops_the_whole_stack(expo_run):
     expo_run.wait_ready(READY_TIMEOUT)
     _nats_url, nats_port = expo_run.nats
     ports = [nats_port, *(port for _url, port in expo_run.services.values())]
-    assert len(ports) == 3
+    assert len(ports) == 1 + len(installed_services())
 
     os.killpg(expo_run.process.pid, signal.SIGINT)
 
