@@ -7,8 +7,9 @@ away) and the outbox relay publishes whatever was committed meanwhile.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -56,6 +57,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     consumers: Sequence[EventConsumer] = (),
     publishes: Sequence[type[Event]] = (),
+    background: Sequence[Callable[[Runtime], Coroutine[Any, Any, None]]] = (),
     settings: Settings | None = None,
     description: str = "",
 ) -> FastAPI:
@@ -74,6 +76,10 @@ def create_app(
         tasks = [
             asyncio.create_task(runtime.bus.run(), name=f"{service}-bus"),
             asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
+            *(
+                asyncio.create_task(work(runtime), name=f"{service}-{work.__name__}")
+                for work in background
+            ),
         ]
         try:
             yield

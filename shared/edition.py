@@ -58,6 +58,32 @@ class Responsibilities(BaseModel):
     coordination: str  # dispatch, reports and escalation (综合协调)
 
 
+class Channel(BaseModel):
+    """A publicity channel. With a `url` it is pushed to (signed webhooks); without, a person
+    records where the item appeared. EXPO_CHANNEL_<CODE>_URL / _SECRET override per deployment."""
+
+    model_config = ConfigDict(frozen=True)
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    url: str | None = None
+    secret_env: str | None = None  # the environment variable holding its whsec_ secret
+
+
+class Activity(BaseModel):
+    """A key activity publicity must cover (the launch ceremony, a county hall...)."""
+
+    model_config = ConfigDict(frozen=True)
+    code: str = Field(pattern=CODE_PATTERN)
+    name: str
+    day: date | None = None
+
+
+class Publicity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    activities: tuple[Activity, ...] = Field(min_length=1)
+
+
 ROLE_KINDS = ("committee", "group", "county", "ops", "integrator")
 
 
@@ -87,6 +113,7 @@ class Edition(BaseModel):
     working_groups: tuple[WorkingGroup, ...] = Field(min_length=1)
     responsibilities: Responsibilities
     access: Access = Access()
+    publicity: Publicity
     # The day `make run` pretends it is, so a past edition can be tried from the inside.
     demo_today: date | None = None
 
@@ -101,8 +128,12 @@ class Edition(BaseModel):
 
     @model_validator(mode="after")
     def _unique_codes(self) -> "Edition":
-        for label, items in (("county", self.counties), ("working group", self.working_groups)):
-            codes = [item.code for item in items]
+        for label, codes in (
+            ("county", [c.code for c in self.counties]),
+            ("working group", [g.code for g in self.working_groups]),
+            ("publicity channel", [c.code for c in self.publicity.channels]),
+            ("publicity activity", [a.code for a in self.publicity.activities]),
+        ):
             duplicates = sorted({c for c in codes if codes.count(c) > 1})
             if duplicates:
                 raise ValueError(f"duplicate {label} codes: {', '.join(duplicates)}")

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     outbox_batch_size: int = 200
     # Shifts business time by whole days (0 in production); `make run` sets it for the demo.
     clock_offset_days: int = 0
+    # How often background work (embargoes, push retries) looks for what is due.
+    background_poll_interval: float = 1.0
     consumer_max_deliver: int = 5
     # How long a delivered, unacked message waits before redelivery (e.g. after a crash).
     consumer_ack_wait: float = 30.0

@@ -2,6 +2,7 @@
 
 from shared.events.base import Event, event_class, event_types, stream_for_subject
 from shared.events.exhibitions import EXHIBITIONS_EVENTS
+from shared.events.publicity import PUBLICITY_EVENTS
 from shared.events.registration import (
     ACHIEVEMENT_EVENTS,
     REGISTRATION_EVENTS,
@@ -24,6 +25,7 @@ from shared.events.signings import SIGNINGS_EVENTS
 __all__ = [
     "ACHIEVEMENT_EVENTS",
     "EXHIBITIONS_EVENTS",
+    "PUBLICITY_EVENTS",
     "REGISTRATION_EVENTS",
     "SIGNINGS_EVENTS",
     "AchievementApproved",

@@ -1,0 +1,1 @@
+"""Publicity (宣传报道 / 信息报送): editorial review, channel publishing, information bulletins."""

@@ -1,0 +1,108 @@
+"""Publicity rules, with no I/O: the editorial workflow, who may do what, retry timing."""
+
+from datetime import timedelta
+from enum import StrEnum
+
+from shared.auth import Principal
+from shared.edition import Edition
+from shared.problems import Forbidden, RuleViolated
+
+
+class ItemKind(StrEnum):
+    NEWS = "news"  # 新闻稿
+    PRESS_RELEASE = "press_release"  # 通稿
+    VIDEO = "video"
+    POSTER = "poster"  # 海报
+    SOCIAL_POST = "social_post"  # 新媒体推文
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SCHEDULED = "scheduled"  # approved, held back until its embargo passes
+    PUBLISHED = "published"  # released to its channels (each channel reports on its own)
+    WITHDRAWN = "withdrawn"
+
+
+class Action(StrEnum):
+    EDIT = "edit"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    SCHEDULE = "schedule"
+    PUBLISH = "publish"
+    CORRECT = "correct"
+    WITHDRAW = "withdraw"
+
+
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.DRAFT, Action.EDIT): Status.DRAFT,
+    (Status.DRAFT, Action.SUBMIT): Status.SUBMITTED,
+    (Status.REJECTED, Action.EDIT): Status.REJECTED,
+    (Status.REJECTED, Action.SUBMIT): Status.SUBMITTED,
+    (Status.SUBMITTED, Action.APPROVE): Status.APPROVED,
+    (Status.SUBMITTED, Action.REJECT): Status.REJECTED,
+    (Status.APPROVED, Action.SCHEDULE): Status.SCHEDULED,
+    (Status.APPROVED, Action.PUBLISH): Status.PUBLISHED,
+    (Status.SCHEDULED, Action.SCHEDULE): Status.SCHEDULED,  # a new embargo time
+    (Status.SCHEDULED, Action.PUBLISH): Status.PUBLISHED,  # the embargo passed
+    (Status.PUBLISHED, Action.CORRECT): Status.PUBLISHED,  # a new version, the old one kept
+    **{(s, Action.WITHDRAW): Status.WITHDRAWN for s in Status if s is not Status.WITHDRAWN},
+}
+REVIEW_ACTIONS = frozenset({Action.APPROVE, Action.REJECT})
+# Scheduling, publishing and corrections of approved items are the editors' (reviewers').
+EDITOR_ACTIONS = frozenset({Action.SCHEDULE, Action.PUBLISH, Action.CORRECT})
+
+
+def next_status(current: Status, action: Action) -> Status:
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        rule = (
+            "published_immutable"
+            if current is Status.PUBLISHED and action is Action.EDIT
+            else "transition"
+        )
+        hint = "; publish a correction instead" if rule == "published_immutable" else ""
+        raise RuleViolated(
+            f"cannot {action.value} an item that is {current.value}{hint}",
+            field="status",
+            rule=rule,
+        ) from None
+
+
+def is_editor(principal: Principal, edition: Edition) -> bool:
+    """The publicity working group and the committee review and publish."""
+    return principal.is_committee or principal.group == edition.responsibilities.publicity
+
+
+def author_of(principal: Principal) -> tuple[str, str | None]:
+    """(source, county) of what a principal writes: its county or its working group."""
+    if principal.county:
+        return f"county:{principal.county}", principal.county
+    if principal.group:
+        return f"group:{principal.group}", None
+    raise Forbidden(f"{principal.role} does not write publicity or bulletins")
+
+
+def check_may_act(principal: Principal, edition: Edition, action: Action, source: str) -> None:
+    if is_editor(principal, edition):
+        return
+    if action in REVIEW_ACTIONS or action in EDITOR_ACTIONS:
+        raise Forbidden(
+            f"only group:{edition.responsibilities.publicity} and the committee may {action.value}"
+        )
+    if principal.role != source:
+        raise Forbidden(f"{principal.role} may not change items of {source}")
+
+
+def check_may_read(principal: Principal, edition: Edition, source: str) -> None:
+    if not (is_editor(principal, edition) or principal.role == source):
+        raise Forbidden(f"{principal.role} may not read items of {source}")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff for a failing push channel: 2, 4, 8... seconds, at most 5 minutes."""
+    return timedelta(seconds=min(300, 2**attempts))
