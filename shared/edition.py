@@ -84,6 +84,29 @@ class Publicity(BaseModel):
     activities: tuple[Activity, ...] = Field(min_length=1)
 
 
+READINESS_PARTS = ("hall_stage", "booths_filled", "achievements_approved", "signings_agreed")
+
+
+class Readiness(BaseModel):
+    """How reporting scores a county's readiness (docs/readiness.md says what each part means)."""
+
+    model_config = ConfigDict(frozen=True)
+    weights: dict[str, float]
+    green: float = Field(default=0.8, ge=0, le=1)  # score at or above: green
+    amber: float = Field(default=0.5, ge=0, le=1)  # at or above: amber; below: red
+
+    @model_validator(mode="after")
+    def _sane(self) -> "Readiness":
+        unknown = sorted(set(self.weights) - set(READINESS_PARTS))
+        if unknown:
+            raise ValueError(f"unknown readiness parts: {', '.join(unknown)}")
+        if any(w < 0 for w in self.weights.values()) or not sum(self.weights.values()):
+            raise ValueError("readiness weights must be positive and not all zero")
+        if self.amber > self.green:
+            raise ValueError("readiness amber must not exceed green")
+        return self
+
+
 ROLE_KINDS = ("committee", "group", "county", "ops", "integrator")
 
 
@@ -114,6 +137,7 @@ class Edition(BaseModel):
     responsibilities: Responsibilities
     access: Access = Access()
     publicity: Publicity
+    readiness: Readiness
     # The day `make run` pretends it is, so a past edition can be tried from the inside.
     demo_today: date | None = None
 

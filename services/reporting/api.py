@@ -1,9 +1,10 @@
-"""Reporting HTTP endpoints."""
+"""Reporting HTTP endpoints: status per county and overall. A county sees its own detail."""
 
 from fastapi import APIRouter
 
-from services.reporting.status import units_per_county
+from services.reporting.status import county_status, overall, units_per_county
 from shared.api import CurrentPrincipal, RuntimeDep
+from shared.problems import Forbidden, NotFound
 
 router = APIRouter(tags=["status"])
 
@@ -15,3 +16,29 @@ async def units_by_county(principal: CurrentPrincipal, runtime: RuntimeDep) -> d
     if principal.county is not None:
         return {principal.county: counts.get(principal.county, 0)}
     return counts
+
+
+@router.get("/status")
+async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
+    """Overall figures and every county's (a county gets its own only), with readiness."""
+    async with runtime.sessions() as session:
+        per_county = await county_status(session, runtime.edition)
+    if principal.county is not None:
+        return {"counties": {principal.county: per_county[principal.county]}}
+    if principal.role in ("integrator",):
+        raise Forbidden("integrators read events, not status")
+    return {
+        "overall": overall(per_county),
+        "counties": per_county,
+        "rule": runtime.edition.readiness.model_dump(),
+    }
+
+
+@router.get("/status/{county}")
+async def status_of(county: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
+    if county not in runtime.edition.county_codes:
+        raise NotFound(f"no county {county!r}", field="county")
+    if principal.county is not None and principal.county != county:
+        raise Forbidden(f"{principal.role} may not read county {county!r}")
+    async with runtime.sessions() as session:
+        return (await county_status(session, runtime.edition))[county]

@@ -1,9 +1,9 @@
 """The reporting service process."""
 
 from services.reporting.api import router
-from services.reporting.handlers import registration_events
+from services.reporting.handlers import CONSUMERS
+from services.reporting.metrics import install_metrics
 from services.reporting.models import metadata
-from services.reporting.status import install_metrics
 from shared.app import create_app
 from shared.settings import Settings
 
@@ -15,7 +15,7 @@ def build(settings: Settings | None = None):
         SERVICE,
         metadata,
         routers=[router],
-        consumers=[registration_events],
+        consumers=CONSUMERS,
         settings=settings,
         description="Status aggregated from every service's events, for people and Prometheus.",
     )

@@ -1,0 +1,137 @@
+"""Reporting's picture of every county, built only from the other services' events."""
+
+from contextlib import AsyncExitStack
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.exhibitions.flow import Stack, approved_achievement, county_hall
+from tests.support import eventually, running_service, service_settings, token
+
+pytestmark = pytest.mark.db
+SERVICES = ("registration", "exhibitions", "signings", "publicity", "reporting")
+
+
+def sample(text: str, name: str, **labels) -> float | None:
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
+                return s.value
+    return None
+
+
+async def drive_kongtong(svc) -> None:
+    """Things done in the services, as counties and groups would."""
+    stack = Stack(svc["registration"], svc["exhibitions"])
+    achievement = await approved_achievement(stack, "kongtong")
+    hall = await county_hall(stack, "kongtong")
+
+    async def known():
+        listed = await svc["exhibitions"].client.get("/api/v1/exhibits", headers=token("committee"))
+        return any(e["achievement_id"] == achievement["id"] for e in listed.json())
+
+    await eventually(known)
+    booth = hall["booth_list"][0]
+    assigned = await svc["exhibitions"].client.post(
+        f"/api/v1/booths/{booth['id']}/assignment",
+        json={"achievement_id": achievement["id"]},
+        headers=token("county:kongtong"),
+    )
+    assert assigned.status_code == 200, assigned.text
+    for stage in ("designed", "built"):
+        moved = await svc["exhibitions"].client.post(
+            f"/api/v1/halls/{hall['id']}/stage",
+            json={"stage": stage},
+            headers=token("county:kongtong"),
+        )
+        assert moved.status_code == 200
+    project = await svc["signings"].client.post(
+        "/api/v1/projects",
+        json={
+            "title": "数字农业平台",
+            "county": "kongtong",
+            "local_party": "崆峒区农业局",
+            "partner_name": "兰州大学",
+            "partner_kind": "college",
+            "kind": "platform",
+            "sector": "agriculture",
+            "amount_cny": 3_000_000,
+        },
+        headers=token("county:kongtong"),
+    )
+    assert project.status_code == 201
+    for stage in ("negotiating", "agreed"):
+        await svc["signings"].client.post(
+            f"/api/v1/projects/{project.json()['id']}/stage",
+            json={"stage": stage},
+            headers=token("county:kongtong"),
+        )
+    bulletin = await svc["publicity"].client.post(
+        "/api/v1/bulletins",
+        json={"title": "展厅建成", "body": "崆峒区展厅主体完工。"},
+        headers=token("county:kongtong"),
+    )
+    await svc["publicity"].client.post(
+        f"/api/v1/bulletins/{bulletin.json()['id']}/decision",
+        json={"adopted": True},
+        headers=token("committee"),
+    )
+
+
+async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp_path):
+    settings = service_settings(nats_server.url, var_dir=tmp_path)
+    async with AsyncExitStack() as stack:
+        svc = {
+            name: await stack.enter_async_context(running_service(name, settings))
+            for name in SERVICES
+        }
+        await drive_kongtong(svc)
+        reporting = svc["reporting"].client
+
+        expected = {
+            "units": 1,
+            "achievements": {"approved": 1},
+            "hall": {"stage": "built", "inspection_failed": False},
+            "booths": {"total": 2, "assigned": 1},
+            "releases": {},
+            "signings": {"agreed": {"count": 1, "amount_cny": 3_000_000}},
+            "publicity_published": 0,
+            "bulletins": {"received": 1, "adopted": 1},
+        }
+
+        async def caught_up():
+            status = (
+                await reporting.get("/api/v1/status/kongtong", headers=token("committee"))
+            ).json()
+            return {k: status[k] for k in expected} == expected
+
+        await eventually(caught_up, timeout=20, what="reporting caught up with every service")
+        status = (
+            await reporting.get("/api/v1/status/kongtong", headers=token("county:kongtong"))
+        ).json()
+        # hall 2/5 * .35 + booths 1/2 * .2 + achievements 1/1 * .25 + signings 1/1 * .2 = 0.69
+        assert status["readiness"] == {
+            "score": 0.69,
+            "rag": "amber",
+            "parts": {
+                "hall_stage": 0.4,
+                "booths_filled": 0.5,
+                "achievements_approved": 1.0,
+                "signings_agreed": 1.0,
+            },
+        }
+        assert (
+            await reporting.get("/api/v1/status/huating", headers=token("county:kongtong"))
+        ).status_code == 403
+
+        metrics = (await reporting.get("/metrics")).text
+        assert sample(metrics, "expo_achievements", county="kongtong", status="approved") == 1
+        assert sample(metrics, "expo_hall_stage", county="kongtong") == 2
+        assert sample(metrics, "expo_booths", county="kongtong", state="assigned") == 1
+        assert (
+            sample(metrics, "expo_signings_amount_cny", county="kongtong", stage="agreed")
+            == 3_000_000
+        )
+        assert sample(metrics, "expo_bulletins", county="kongtong", state="adopted") == 1
+        assert sample(metrics, "expo_readiness_score", county="kongtong") == 0.69
+        assert sample(metrics, "expo_readiness_rag", county="huating") == 0  # nothing done: red
