@@ -27,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     revision.add_argument("service")
     revision.add_argument("-m", "--message", required=True)
 
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="rebuild a service's projections by replaying the streams (stop the service first)",
+    )
+    rebuild.add_argument("service", choices=["reporting"])
+
     token = commands.add_parser("token", help="issue a bearer token")
     token.add_argument("role", help="committee | ops | integrator | group:<code> | county:<code>")
     token.add_argument("--subject", help="who holds it (recorded as the actor); default: generated")
@@ -67,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         from shared.migrations import new_revision
 
         print(new_revision(args.service, args.message))
+        return 0
+    if args.command == "rebuild":
+        import asyncio
+        import importlib
+
+        from shared.rebuild import rebuild as replay
+
+        app_module = importlib.import_module(f"services.{args.service}.app")
+        asyncio.run(
+            replay(app_module.build(settings), app_module.CONSUMERS, app_module.PROJECTIONS)
+        )
+        print(f"{args.service}: projections rebuilt from the streams")
         return 0
     if args.command == "token":
         from shared.auth import issue_token

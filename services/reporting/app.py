@@ -3,11 +3,12 @@
 from services.reporting.api import router
 from services.reporting.handlers import CONSUMERS
 from services.reporting.metrics import install_metrics
-from services.reporting.models import metadata
+from services.reporting.models import PROJECTIONS, metadata
 from shared.app import create_app
 from shared.settings import Settings
 
 SERVICE = "reporting"
+__all__ = ["CONSUMERS", "PROJECTIONS", "build"]
 
 
 def build(settings: Settings | None = None):

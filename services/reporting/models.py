@@ -77,3 +77,7 @@ bulletins = Table(
     Column("county", String(32)),
     Column("status", String(16), nullable=False),
 )
+
+
+# What a rebuild forgets and replays (reporting's own records, such as tasks, are not here).
+PROJECTIONS = (county_units, achievements, halls, booths, releases, projects, publicity_items, bulletins)

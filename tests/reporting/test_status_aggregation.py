@@ -5,7 +5,7 @@ from contextlib import AsyncExitStack
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.exhibitions.flow import Stack, approved_achievement, county_hall
+from tests.exhibitions.flow import Stack, approved_achievement, county_hall, wait_until_known
 from tests.support import eventually, running_service, service_settings, token
 
 pytestmark = pytest.mark.db
@@ -25,12 +25,7 @@ async def drive_kongtong(svc) -> None:
     stack = Stack(svc["registration"], svc["exhibitions"])
     achievement = await approved_achievement(stack, "kongtong")
     hall = await county_hall(stack, "kongtong")
-
-    async def known():
-        listed = await svc["exhibitions"].client.get("/api/v1/exhibits", headers=token("committee"))
-        return any(e["achievement_id"] == achievement["id"] for e in listed.json())
-
-    await eventually(known)
+    await wait_until_known(stack, achievement["id"])
     booth = hall["booth_list"][0]
     assigned = await svc["exhibitions"].client.post(
         f"/api/v1/booths/{booth['id']}/assignment",
@@ -78,6 +73,28 @@ async def drive_kongtong(svc) -> None:
     )
 
 
+EXPECTED_KONGTONG = {
+    "units": 1,
+    "achievements": {"approved": 1},
+    "hall": {"stage": "built", "inspection_failed": False},
+    "booths": {"total": 2, "assigned": 1},
+    "releases": {},
+    "signings": {"agreed": {"count": 1, "amount_cny": 3_000_000}},
+    "publicity_published": 0,
+    "bulletins": {"received": 1, "adopted": 1},
+}
+
+
+async def settled(reporting) -> None:
+    """Until reporting shows everything `drive_kongtong` did."""
+
+    async def caught_up():
+        status = (await reporting.get("/api/v1/status/kongtong", headers=token("committee"))).json()
+        return {k: status[k] for k in EXPECTED_KONGTONG} == EXPECTED_KONGTONG
+
+    await eventually(caught_up, timeout=20, what="reporting caught up with every service")
+
+
 async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp_path):
     settings = service_settings(nats_server.url, var_dir=tmp_path)
     async with AsyncExitStack() as stack:
@@ -88,24 +105,7 @@ async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp
         await drive_kongtong(svc)
         reporting = svc["reporting"].client
 
-        expected = {
-            "units": 1,
-            "achievements": {"approved": 1},
-            "hall": {"stage": "built", "inspection_failed": False},
-            "booths": {"total": 2, "assigned": 1},
-            "releases": {},
-            "signings": {"agreed": {"count": 1, "amount_cny": 3_000_000}},
-            "publicity_published": 0,
-            "bulletins": {"received": 1, "adopted": 1},
-        }
-
-        async def caught_up():
-            status = (
-                await reporting.get("/api/v1/status/kongtong", headers=token("committee"))
-            ).json()
-            return {k: status[k] for k in expected} == expected
-
-        await eventually(caught_up, timeout=20, what="reporting caught up with every service")
+        await settled(reporting)
         status = (
             await reporting.get("/api/v1/status/kongtong", headers=token("county:kongtong"))
         ).json()
@@ -135,3 +135,38 @@ async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp
         assert sample(metrics, "expo_bulletins", county="kongtong", state="adopted") == 1
         assert sample(metrics, "expo_readiness_score", county="kongtong") == 0.69
         assert sample(metrics, "expo_readiness_rag", county="huating") == 0  # nothing done: red
+
+
+async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, databases, tmp_path):
+    from services.reporting.app import CONSUMERS, PROJECTIONS, build
+    from shared.rebuild import rebuild
+
+    settings = service_settings(nats_server.url, var_dir=tmp_path)
+    async with AsyncExitStack() as stack:
+        svc = {
+            name: await stack.enter_async_context(running_service(name, settings))
+            for name in SERVICES
+        }
+        await drive_kongtong(svc)
+
+        await settled(svc["reporting"].client)
+        before = (
+            await svc["reporting"].client.get("/api/v1/status", headers=token("committee"))
+        ).json()
+        metrics_before = (await svc["reporting"].client.get("/metrics")).text
+        await stack.pop_all().aclose()  # every service stops; reporting is rebuilt while stopped
+
+    await rebuild(build(settings), CONSUMERS, PROJECTIONS)
+    async with running_service("reporting", settings) as reporting:
+        after = (await reporting.client.get("/api/v1/status", headers=token("committee"))).json()
+        metrics_after = (await reporting.client.get("/metrics")).text
+    assert after == before
+    for name in (
+        "expo_achievements",
+        "expo_booths",
+        "expo_signings_amount_cny",
+        "expo_readiness_score",
+    ):
+        assert sample(metrics_after, name, county="kongtong") == sample(
+            metrics_before, name, county="kongtong"
+        )
