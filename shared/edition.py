@@ -4,7 +4,7 @@ Nothing about one city or year lives in code; it lives in a file under deploy/ed
 """
 
 import tomllib
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -107,6 +107,19 @@ class Readiness(BaseModel):
         return self
 
 
+class Reports(BaseModel):
+    """Written reports (书面反馈报告) and the daily briefing: when things are due."""
+
+    model_config = ConfigDict(frozen=True)
+    due_time: time = time(18, 0)  # local time on a period's last day
+    escalation_hours: tuple[float, float, float] = (
+        24,
+        48,
+        72,
+    )  # after the due time: levels 2, 3, 4
+    briefing_time: time = time(7, 30)  # the dispatch briefing is issued each morning at this time
+
+
 ROLE_KINDS = ("committee", "group", "county", "ops", "integrator")
 
 
@@ -138,6 +151,7 @@ class Edition(BaseModel):
     access: Access = Access()
     publicity: Publicity
     readiness: Readiness
+    reports: Reports = Reports()
     # The day `make run` pretends it is, so a past edition can be tried from the inside.
     demo_today: date | None = None
 

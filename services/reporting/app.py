@@ -1,10 +1,13 @@
 """The reporting service process."""
 
 from services.reporting.api import router
+from services.reporting.api_dispatch import router as dispatch_router
 from services.reporting.handlers import CONSUMERS
 from services.reporting.metrics import install_metrics
 from services.reporting.models import PROJECTIONS, metadata
+from services.reporting.scheduler import schedule_forever
 from shared.app import create_app
+from shared.events import REPORTING_EVENTS
 from shared.settings import Settings
 
 SERVICE = "reporting"
@@ -15,8 +18,10 @@ def build(settings: Settings | None = None):
     app = create_app(
         SERVICE,
         metadata,
-        routers=[router],
+        routers=[router, dispatch_router],
         consumers=CONSUMERS,
+        publishes=REPORTING_EVENTS,
+        background=[schedule_forever],
         settings=settings,
         description="Status aggregated from every service's events, for people and Prometheus.",
     )

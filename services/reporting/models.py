@@ -1,8 +1,8 @@
 """Projections the reporting service keeps from other services' events."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
 
-from shared.db import new_metadata
+from shared.db import SequenceKey, UtcDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -80,4 +80,80 @@ bulletins = Table(
 
 
 # What a rebuild forgets and replays (reporting's own records, such as tasks, are not here).
-PROJECTIONS = (county_units, achievements, halls, booths, releases, projects, publicity_items, bulletins)
+PROJECTIONS = (
+    county_units,
+    achievements,
+    halls,
+    booths,
+    releases,
+    projects,
+    publicity_items,
+    bulletins,
+)
+
+# Reporting's own records (not projections: a rebuild keeps them).
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("group", String(32), nullable=False, index=True),
+    Column("title", String(200), nullable=False),
+    Column("responsible", String(100), nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("quality_standard", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("blocked_reason", Text),
+    Column("overdue_at", UtcDateTime),  # when it was found overdue (said once)
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+
+task_updates = Table(
+    "task_updates",
+    metadata,
+    Column("seq", SequenceKey, primary_key=True, autoincrement=True),
+    Column("task_id", String(36), ForeignKey("tasks.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("note", Text),
+    Column("actor", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("reporter", String(64), primary_key=True),  # county:<code> | group:<code>
+    Column("period", String(16), primary_key=True),
+    Column("version", Integer, primary_key=True),  # a correction is a new version
+    Column("done", Text, nullable=False),
+    Column("next", Text, nullable=False),
+    Column("problems", Text, nullable=False),  # needing coordination (协调解决问题)
+    Column("rag", String(8), nullable=False),
+    Column("submitted_at", UtcDateTime, nullable=False),
+    Column("submitted_by", String(200), nullable=False),
+)
+
+report_alerts = Table(
+    "report_alerts",
+    metadata,
+    Column("reporter", String(64), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("level", Integer, primary_key=True),  # 1 overdue, 2..4 escalations: each once
+    Column("at", UtcDateTime, nullable=False),
+)
+
+briefings = Table(
+    "briefings",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("markdown", Text, nullable=False),
+    Column("html", Text, nullable=False),
+    Column("snapshot", Text, nullable=False),  # JSON figures, to tell tomorrow what changed
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("issued_by", String(200), nullable=False),
+)

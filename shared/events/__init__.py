@@ -20,6 +20,7 @@ from shared.events.registration import (
     UnitUpdated,
     UnitUpdatedData,
 )
+from shared.events.reporting import REPORTING_EVENTS
 from shared.events.signings import SIGNINGS_EVENTS
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "EXHIBITIONS_EVENTS",
     "PUBLICITY_EVENTS",
     "REGISTRATION_EVENTS",
+    "REPORTING_EVENTS",
     "SIGNINGS_EVENTS",
     "AchievementApproved",
     "AchievementData",

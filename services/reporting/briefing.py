@@ -1,0 +1,283 @@
+"""The daily dispatch briefing (日调度简报): countdown, what changed since yesterday, what is
+late, problems raised in reports, and the per-county table; Markdown and HTML from one outline."""
+
+import html
+import json
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import insert, select
+
+from services.reporting import tasks as task_cases
+from services.reporting.cadence import periods, reporters, standing
+from services.reporting.models import briefings, report_alerts, reports
+from services.reporting.status import county_status
+from shared.edition import Edition
+from shared.events.reporting import BriefingData, BriefingIssued
+from shared.problems import RuleViolated
+from shared.uow import UnitOfWork
+
+HALL_STAGES = ["planned", "designed", "built", "exhibits_in_place", "safety_inspected", "ready"]
+
+
+def _snapshot(per_county: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """The figures whose change from one day to the next is worth a line."""
+    snap = {}
+    for county, s in per_county.items():
+        signings = {k: v for k, v in s["signings"].items() if k != "cancelled"}
+        snap[county] = {
+            "units": s["units"],
+            "achievements approved": s["achievements"].get("approved", 0),
+            "hall stage": HALL_STAGES.index(s["hall"]["stage"]) if s["hall"]["stage"] else -1,
+            "booths assigned": s["booths"]["assigned"],
+            "signing projects": sum(v["count"] for v in signings.values()),
+            "signing amount (万元)": round(
+                sum(v["amount_cny"] for v in signings.values()) / 10_000, 2
+            ),
+            "bulletins adopted": s["bulletins"]["adopted"],
+            "readiness": s["readiness"]["score"],
+        }
+    return snap
+
+
+async def issue(uow: UnitOfWork, edition: Edition, now: datetime, day: date, actor: str) -> dict:
+    if not (edition.dates.dispatch_start <= day <= edition.dates.launch_day):
+        raise RuleViolated(
+            f"briefings cover {edition.dates.dispatch_start} to {edition.dates.launch_day}",
+            field="day",
+            rule="outside_dispatch",
+        )
+    existing = (await uow.session.execute(select(briefings).where(briefings.c.day == day))).first()
+    if existing is not None:
+        return existing._asdict()
+    per_county = await county_status(uow.session, edition)
+    snapshot = _snapshot(per_county)
+    previous = (
+        await uow.session.execute(
+            select(briefings.c.snapshot)
+            .where(briefings.c.day < day)
+            .order_by(briefings.c.day.desc())
+            .limit(1)
+        )
+    ).scalar()
+    changes = _changes(json.loads(previous) if previous else {}, snapshot, edition)
+    late_tasks = await task_cases.query_tasks(uow, now, overdue=True)
+    missing = await _missing_reports(uow, edition, now)
+    problems = await _problems(uow, now)
+    failed_halls = [c for c, s in per_county.items() if s["hall"]["inspection_failed"]]
+    outline = {
+        "day": day,
+        "days_to_launch": (edition.dates.launch_day - day).days,
+        "changes": changes,
+        "late_tasks": late_tasks,
+        "missing": missing,
+        "failed_halls": [edition.county(c).name for c in failed_halls],
+        "problems": problems,
+        "counties": per_county,
+    }
+    row = {
+        "day": day,
+        "markdown": _markdown(edition, outline),
+        "html": _html(edition, outline),
+        "snapshot": json.dumps(snapshot),
+        "issued_at": now,
+        "issued_by": actor,
+    }
+    await uow.session.execute(insert(briefings).values(row))
+    data = BriefingData(
+        day=day,
+        days_to_launch=outline["days_to_launch"],
+        late_tasks=len(late_tasks),
+        missing_reports=len(missing),
+        problems_raised=len(problems),
+        issued_at=now,
+    )
+    uow.emit(BriefingIssued(edition=edition.code, actor=actor, occurred_at=now, data=data))
+    return row
+
+
+async def issue_if_due(uow: UnitOfWork, edition: Edition, now: datetime) -> bool:
+    """Each morning from the dispatch start: today's briefing once the briefing time has passed."""
+    local = now.astimezone(edition.zone)
+    today = local.date()
+    if (
+        not (edition.dates.dispatch_start <= today <= edition.dates.launch_day)
+        or local.time() < edition.reports.briefing_time
+    ):
+        return False
+    if (await uow.session.execute(select(briefings.c.day).where(briefings.c.day == today))).first():
+        return False
+    await issue(uow, edition, now, today, "system:scheduler")
+    return True
+
+
+async def _missing_reports(uow: UnitOfWork, edition: Edition, now: datetime) -> list[dict]:
+    filed = {
+        (r, p)
+        for r, p in await uow.session.execute(
+            select(reports.c.reporter, reports.c.period).distinct()
+        )
+    }
+    levels: dict[tuple[str, str], int] = {}
+    for r, p, lv in await uow.session.execute(
+        select(report_alerts.c.reporter, report_alerts.c.period, report_alerts.c.level)
+    ):
+        levels[(r, p)] = max(lv, levels.get((r, p), 0))
+    found = []
+    for period in periods(edition):
+        for reporter in reporters(edition):
+            if (reporter, period.code) not in filed and standing(period, None, now) == "missing":
+                found.append(
+                    {
+                        "reporter": reporter,
+                        "period": period.code,
+                        "due_at": period.due_at,
+                        "level": levels.get((reporter, period.code), 0),
+                    }
+                )
+    return found
+
+
+async def _problems(uow: UnitOfWork, now: datetime) -> list[dict]:
+    rows = await uow.session.execute(
+        select(reports.c.reporter, reports.c.period, reports.c.problems)
+        .where(reports.c.submitted_at >= now - timedelta(days=1), reports.c.problems != "")
+        .order_by(reports.c.reporter, reports.c.period, reports.c.version)
+    )
+    return [{"reporter": r, "period": p, "problems": text} for r, p, text in rows]
+
+
+def _changes(before: dict, after: dict, edition: Edition) -> list[str]:
+    lines = []
+    for county, figures in after.items():
+        for name, value in figures.items():
+            old = before.get(county, {}).get(name)
+            if old is not None and old != value:
+                lines.append(f"{edition.county(county).name}: {name} {_fmt(old)} → {_fmt(value)}")
+    return lines
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _wan(amount_cny: int) -> str:
+    return f"{amount_cny / 10_000:.2f}"
+
+
+def _county_rows(edition: Edition, counties: dict[str, dict]) -> list[list[str]]:
+    rows = []
+    for county, s in counties.items():
+        signings = {k: v for k, v in s["signings"].items() if k != "cancelled"}
+        rows.append(
+            [
+                edition.county(county).name,
+                f"{s['readiness']['score']:.2f}",
+                s["readiness"]["rag"],
+                str(s["units"]),
+                str(s["achievements"].get("approved", 0)),
+                s["hall"]["stage"] or "—",
+                f"{s['booths']['assigned']}/{s['booths']['total']}",
+                f"{sum(v['count'] for v in signings.values())} / "
+                f"{_wan(sum(v['amount_cny'] for v in signings.values()))}",
+                str(s["bulletins"]["adopted"]),
+            ]
+        )
+    return rows
+
+
+HEADER = [
+    "县区 County",
+    "Readiness",
+    "RAG",
+    "Units",
+    "Approved",
+    "Hall",
+    "Booths",
+    "Signings / 万元",
+    "Bulletins adopted",
+]
+
+
+def _markdown(edition: Edition, o: dict) -> str:
+    lines = [
+        f"# 日调度简报 Daily dispatch briefing — {o['day'].isoformat()}",
+        "",
+        f"**{edition.name}**",
+        "",
+        f"距启动仪式还有 **{o['days_to_launch']}** 天 "
+        f"({o['days_to_launch']} days to the launch on {edition.dates.launch_day}).",
+        "",
+        "## Changes since the last briefing",
+        *([f"- {c}" for c in o["changes"]] or ["- none"]),
+        "",
+        f"## Late tasks ({len(o['late_tasks'])})",
+        *(
+            [
+                f"- [{t.group}] {t.title} — {t.responsible}, "
+                f"due {t.deadline.astimezone(edition.zone):%m-%d %H:%M}, {t.status.value} {t.progress}%"
+                for t in o["late_tasks"]
+            ]
+            or ["- none"]
+        ),
+        "",
+        f"## Missing reports ({len(o['missing'])})",
+        *(
+            [
+                f"- {m['reporter']} — {m['period']} (escalation level {m['level']})"
+                for m in o["missing"]
+            ]
+            or ["- none"]
+        ),
+        "",
+        "## Halls held back by a failed safety inspection",
+        *([f"- {name}" for name in o["failed_halls"]] or ["- none"]),
+        "",
+        "## Problems raised in reports (协调解决问题)",
+        *(
+            [f"- {p['reporter']} ({p['period']}): {p['problems']}" for p in o["problems"]]
+            or ["- none"]
+        ),
+        "",
+        "## Counties",
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+        *["| " + " | ".join(row) + " |" for row in _county_rows(edition, o["counties"])],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _html(edition: Edition, o: dict) -> str:
+    e = html.escape
+
+    def items(values: list[str]) -> str:
+        return "<ul>" + "".join(f"<li>{e(v)}</li>" for v in values or ["none"]) + "</ul>"
+
+    table = (
+        "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEADER) + "</tr></thead><tbody>"
+    )
+    for row in _county_rows(edition, o["counties"]):
+        table += f'<tr class="{e(row[2])}">' + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+    table += "</tbody></table>"
+    tasks = [
+        f"[{t.group}] {t.title} — {t.responsible}, {t.status.value} {t.progress}%"
+        for t in o["late_tasks"]
+    ]
+    missing = [f"{m['reporter']} — {m['period']} (level {m['level']})" for m in o["missing"]]
+    problems = [f"{p['reporter']} ({p['period']}): {p['problems']}" for p in o["problems"]]
+    return (
+        '<!doctype html><html lang="zh"><head><meta charset="utf-8">'
+        f"<title>日调度简报 {o['day'].isoformat()}</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:auto}"
+        "td,th{padding:.2em .6em;border-bottom:1px solid #ddd}"
+        ".red{background:#fdd}.amber{background:#ffd}.green{background:#dfd}</style></head><body>"
+        f"<h1>日调度简报 Daily dispatch briefing — {o['day'].isoformat()}</h1><p><b>{e(edition.name)}</b></p>"
+        f"<p>距启动仪式还有 <b>{o['days_to_launch']}</b> 天 ({o['days_to_launch']} days to the launch).</p>"
+        f"<h2>Changes since the last briefing</h2>{items(o['changes'])}"
+        f"<h2>Late tasks ({len(tasks)})</h2>{items(tasks)}"
+        f"<h2>Missing reports ({len(missing)})</h2>{items(missing)}"
+        f"<h2>Halls held back by a failed safety inspection</h2>{items(o['failed_halls'])}"
+        f"<h2>Problems raised in reports</h2>{items(problems)}"
+        f"<h2>Counties</h2>{table}</body></html>"
+    )

@@ -1,0 +1,181 @@
+"""Working-group tasks: a responsible person, a deadline, a quality standard, progress; found
+overdue on time by the scheduler, and said once."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from services.reporting.models import task_updates, tasks
+from services.reporting.schemas import TaskIn, TaskOut, TaskStatus, TaskUpdateIn, TaskUpdateOut
+from shared.auth import Principal
+from shared.edition import Edition
+from shared.events.reporting import TaskCreated, TaskData, TaskOverdue, TaskUpdated
+from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
+from shared.uow import UnitOfWork
+
+
+def check_may_manage(principal: Principal, edition: Edition, group: str) -> None:
+    """A group manages its own tasks; the committee and the coordination group all."""
+    if principal.is_committee or principal.group in (group, edition.responsibilities.coordination):
+        return
+    raise Forbidden(f"{principal.role} may not manage tasks of group:{group}")
+
+
+def check_may_read(principal: Principal) -> None:
+    if not (principal.is_committee or principal.group or principal.role == "ops"):
+        raise Forbidden(f"{principal.role} may not read working-group tasks")
+
+
+async def create(
+    uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: TaskIn
+) -> TaskOut:
+    if data.group not in edition.group_codes:
+        raise InvalidInput(f"unknown working group {data.group!r}", field="group")
+    check_may_manage(principal, edition, data.group)
+    row = data.model_dump() | {
+        "id": str(uuid.uuid4()),
+        "status": TaskStatus.NOT_STARTED.value,
+        "progress": 0,
+        "blocked_reason": None,
+        "overdue_at": None,
+        "version": 1,
+        "created_at": now,
+        "created_by": principal.id,
+        "updated_at": now,
+        "updated_by": principal.id,
+    }
+    await uow.session.execute(insert(tasks).values(row))
+    uow.emit(
+        TaskCreated(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row))
+    )
+    return _out(row, now)
+
+
+async def record_update(
+    uow: UnitOfWork,
+    edition: Edition,
+    now: datetime,
+    principal: Principal,
+    task_id: uuid.UUID,
+    data: TaskUpdateIn,
+) -> TaskOut:
+    current = await _load(uow, task_id)
+    check_may_manage(principal, edition, current["group"])
+    if data.status is TaskStatus.BLOCKED and not data.blocked_reason:
+        raise InvalidInput("a blocked task says why", field="blocked_reason")
+    if data.status is TaskStatus.DONE and data.progress != 100:
+        raise InvalidInput("a done task is at 100%", field="progress")
+    values = {
+        "status": data.status.value,
+        "progress": data.progress,
+        "blocked_reason": data.blocked_reason if data.status is TaskStatus.BLOCKED else None,
+        "version": current["version"] + 1,
+        "updated_at": now,
+        "updated_by": principal.id,
+    }
+    result = await uow.session.execute(
+        update(tasks)
+        .where(tasks.c.id == current["id"], tasks.c.version == current["version"])
+        .values(values)
+    )
+    if result.rowcount != 1:
+        raise Conflict("the task changed meanwhile; reload it and try again")
+    row = current | values
+    await uow.session.execute(
+        insert(task_updates).values(
+            task_id=row["id"],
+            status=row["status"],
+            progress=row["progress"],
+            note=data.note,
+            actor=principal.id,
+            at=now,
+        )
+    )
+    uow.emit(
+        TaskUpdated(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row))
+    )
+    return _out(row, now)
+
+
+async def flag_overdue(uow: UnitOfWork, edition: Edition, now: datetime) -> int:
+    """Tasks past their deadline and not done, not flagged yet: flag them and say so, once."""
+    due = (
+        await uow.session.execute(
+            select(tasks).where(
+                tasks.c.deadline < now,
+                tasks.c.status != TaskStatus.DONE.value,
+                tasks.c.overdue_at.is_(None),
+            )
+        )
+    ).all()
+    for found in due:
+        row = found._asdict() | {"overdue_at": now}
+        await uow.session.execute(
+            update(tasks)
+            .where(tasks.c.id == row["id"], tasks.c.overdue_at.is_(None))
+            .values(overdue_at=now)
+        )
+        uow.emit(
+            TaskOverdue(
+                edition=edition.code, actor="system:scheduler", occurred_at=now, data=_data(row)
+            )
+        )
+    return len(due)
+
+
+async def list_tasks(
+    uow: UnitOfWork, now: datetime, principal: Principal, group: str | None, overdue: bool | None
+) -> list[TaskOut]:
+    check_may_read(principal)
+    return await query_tasks(uow, now, group, overdue)
+
+
+async def query_tasks(
+    uow: UnitOfWork, now: datetime, group: str | None = None, overdue: bool | None = None
+) -> list[TaskOut]:
+    query = select(tasks)
+    if group:
+        query = query.where(tasks.c.group == group)
+    rows = [
+        _out(r._asdict(), now)
+        for r in await uow.session.execute(query.order_by(tasks.c.deadline, tasks.c.id))
+    ]
+    return [t for t in rows if overdue is None or t.overdue == overdue]
+
+
+async def history(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID) -> list[TaskUpdateOut]:
+    check_may_read(principal)
+    row = await _load(uow, task_id)
+    updates = await uow.session.execute(
+        select(task_updates).where(task_updates.c.task_id == row["id"]).order_by(task_updates.c.seq)
+    )
+    return [TaskUpdateOut.model_validate(u._asdict()) for u in updates]
+
+
+async def _load(uow: UnitOfWork, task_id) -> dict:
+    row = (await uow.session.execute(select(tasks).where(tasks.c.id == str(task_id)))).first()
+    if row is None:
+        raise NotFound(f"no task {task_id}", field="task_id")
+    return row._asdict()
+
+
+def is_overdue(row: dict, now: datetime) -> bool:
+    return row["status"] != TaskStatus.DONE.value and row["deadline"] < now
+
+
+def _out(row: dict, now: datetime) -> TaskOut:
+    return TaskOut.model_validate(row | {"overdue": is_overdue(row, now)})
+
+
+def _data(row: dict) -> TaskData:
+    return TaskData(
+        task_id=row["id"],
+        group=row["group"],
+        title=row["title"],
+        responsible=row["responsible"],
+        deadline=row["deadline"],
+        status=row["status"],
+        progress=row["progress"],
+        blocked_reason=row["blocked_reason"],
+    )
