@@ -5,7 +5,6 @@ away) and the outbox relay publishes whatever was committed meanwhile.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -84,14 +83,7 @@ def create_app(
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            with contextlib.suppress(Exception):
-                await runtime.broker.stop()
-            await runtime.engine.dispose()
+            await _shut_down(runtime, tasks)
 
     app = FastAPI(
         title=f"ExpoOps {service}",
@@ -106,6 +98,25 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(_operations_router(runtime, description))
     return app
+
+
+async def _shut_down(runtime: Runtime, tasks: list[asyncio.Task]) -> None:
+    """Stop background work, the broker and the database, each within the shutdown timeout:
+    a stuck part is logged and left behind rather than holding the process forever."""
+    limit = runtime.settings.shutdown_timeout
+    for task in tasks:
+        task.cancel()
+    _done, stuck = await asyncio.wait(tasks, timeout=limit)
+    for task in stuck:
+        log.warning("%s did not stop within %.0fs", task.get_name(), limit)
+    for step, name in ((runtime.broker.stop, "broker"), (runtime.engine.dispose, "database")):
+        try:
+            async with asyncio.timeout(limit):
+                await step()
+        except TimeoutError:
+            log.warning("the %s did not stop within %.0fs", name, limit)
+        except Exception:
+            log.warning("stopping the %s failed", name, exc_info=True)
 
 
 def _operations_router(runtime: Runtime, description: str) -> APIRouter:
