@@ -57,6 +57,12 @@ class ServiceMetrics:
         self.nats_connected = Gauge(
             "expo_nats_connected", "1 when connected to NATS", registry=self.registry
         )
+        self.consumer_pending = Gauge(
+            "expo_consumer_pending",
+            "Events a durable consumer has not processed yet (its lag)",
+            ["consumer", "stream"],
+            registry=self.registry,
+        )
 
     def on_scrape(self, refresher: Refresher) -> None:
         self._refreshers.append(refresher)

@@ -44,6 +44,7 @@ class Runtime:
             poll_interval=settings.outbox_poll_interval,
         )
         # Declare our own stream and every stream we read, so start-up order never matters.
+        self.consumers = list(consumers)
         streams = [service, *(c.source_service for c in consumers)]
         self.bus = BusSupervisor(self.broker, list(dict.fromkeys(streams)), self.metrics)
         for consumer in consumers:
@@ -65,4 +66,13 @@ class Runtime:
         count, age = await self.relay.backlog()
         self.metrics.outbox_backlog.set(count)
         self.metrics.outbox_oldest_age.set(age)
-        self.bus.connected()
+        js = jetstream_of(self.broker) if self.bus.connected() else None
+        if js is None:
+            return
+        for consumer in self.consumers:
+            try:
+                info = await js.consumer_info(consumer.stream, consumer.durable)
+            except Exception:  # not created yet: nothing to report
+                continue
+            lag = (info.num_pending or 0) + (info.num_ack_pending or 0)
+            self.metrics.consumer_pending.labels(consumer.consumer, consumer.stream).set(lag)

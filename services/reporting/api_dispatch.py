@@ -109,6 +109,18 @@ async def report_versions(reporter: str, period: str, principal: Principal, runt
         )
 
 
+@router.get("/overdue", tags=["reports"])
+async def overdue(principal: Principal, runtime: RuntimeDep) -> dict:
+    """What is late right now: tasks past their deadline and reports not filed by their due time."""
+    if not (principal.is_committee or principal.group or principal.role == "ops"):
+        raise Forbidden(f"{principal.role} may not read what is late")
+    now = runtime.clock.now()
+    async with runtime.unit_of_work() as uow:
+        late_tasks = await tasks.query_tasks(uow, now, overdue=True)
+        missing = await briefing.missing_reports(uow, runtime.edition, now)
+    return {"now": now, "tasks": late_tasks, "reports": missing}
+
+
 @router.get("/periods", tags=["reports"])
 async def list_periods(principal: Principal, runtime: RuntimeDep) -> list[dict]:
     from services.reporting.cadence import periods

@@ -61,7 +61,7 @@ async def issue(uow: UnitOfWork, edition: Edition, now: datetime, day: date, act
     ).scalar()
     changes = _changes(json.loads(previous) if previous else {}, snapshot, edition)
     late_tasks = await task_cases.query_tasks(uow, now, overdue=True)
-    missing = await _missing_reports(uow, edition, now)
+    missing = await missing_reports(uow, edition, now)
     problems = await _problems(uow, now)
     failed_halls = [c for c, s in per_county.items() if s["hall"]["inspection_failed"]]
     outline = {
@@ -110,7 +110,7 @@ async def issue_if_due(uow: UnitOfWork, edition: Edition, now: datetime) -> bool
     return True
 
 
-async def _missing_reports(uow: UnitOfWork, edition: Edition, now: datetime) -> list[dict]:
+async def missing_reports(uow: UnitOfWork, edition: Edition, now: datetime) -> list[dict]:
     filed = {
         (r, p)
         for r, p in await uow.session.execute(

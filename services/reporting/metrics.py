@@ -3,6 +3,7 @@ right after a restart and agree across replicas)."""
 
 from prometheus_client import Gauge
 
+from services.reporting import tasks, written_reports
 from services.reporting.status import county_status
 from shared.runtime import Runtime
 
@@ -30,11 +31,26 @@ def install_metrics(runtime: Runtime) -> None:
     bulletins = gauge("expo_bulletins", "Information bulletins", ["county", "state"])
     readiness = gauge("expo_readiness_score", "Readiness score (0..1)", ["county"])
     rag = gauge("expo_readiness_rag", "Readiness: 0 red, 1 amber, 2 green", ["county"])
+    report_standing = gauge(
+        "expo_reports", "Written reports by reporter and standing", ["reporter", "standing"]
+    )
+    tasks_overdue = gauge(
+        "expo_tasks_overdue", "Working-group tasks past their deadline, not done", ["group"]
+    )
     stages = ["planned", "designed", "built", "exhibits_in_place", "safety_inspected", "ready"]
 
     async def refresh() -> None:
+        now = runtime.clock.now()
         async with runtime.sessions() as session:
             per_county = await county_status(session, runtime.edition)
+        async with runtime.unit_of_work() as uow:
+            standing = await written_reports.standings(uow, runtime.edition, now)
+            late = await tasks.query_tasks(uow, now, overdue=True)
+        for reporter, tally in standing.items():
+            for name, n in tally.items():
+                report_standing.labels(reporter, name).set(n)
+        for group in sorted(runtime.edition.group_codes):
+            tasks_overdue.labels(group).set(sum(1 for t in late if t.group == group))
         for gauge_ in (achievements, releases, signings, signing_amount):
             gauge_.clear()
         for county, s in per_county.items():

@@ -224,3 +224,22 @@ def _aware(moment):
     if moment is not None and moment.tzinfo is None:  # aggregates bypass the column type on SQLite
         moment = datetime.fromisoformat(str(moment)).replace(tzinfo=UTC)
     return moment
+
+
+async def standings(uow: UnitOfWork, edition: Edition, now: datetime) -> dict[str, dict[str, int]]:
+    """Per reporter: how many periods are on_time, late, missing (and pending)."""
+    firsts = {
+        (r, p): _aware(at)
+        for r, p, at in await uow.session.execute(
+            select(reports.c.reporter, reports.c.period, func.min(reports.c.submitted_at)).group_by(
+                reports.c.reporter, reports.c.period
+            )
+        )
+    }
+    counts: dict[str, dict[str, int]] = {}
+    for reporter in reporters(edition):
+        tally = dict.fromkeys(("on_time", "late", "missing", "pending"), 0)
+        for period in periods(edition):
+            tally[standing(period, firsts.get((reporter, period.code)), now)] += 1
+        counts[reporter] = tally
+    return counts

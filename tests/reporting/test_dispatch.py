@@ -206,3 +206,48 @@ async def test_the_morning_briefing(reporting, nats_server):
         if e["data"]["day"] == "2020-08-20"
     ]
     assert issued["data"]["days_to_launch"] == 8 and issued["data"]["late_tasks"] == 1
+
+
+async def test_what_is_late_shows_on_the_overdue_list_and_in_metrics(reporting):
+    await reporting.client.post(
+        "/api/v1/tasks",
+        json={
+            "group": "publicity",
+            "title": "宣传方案",
+            "responsible": "赵",
+            "deadline": at("2020-07-22T12:00"),
+            "quality_standard": "审定",
+        },
+        headers=token("group:publicity"),
+    )
+    early = await reporting.client.post(
+        "/api/v1/reports/W2020-07-20",
+        json={"done": "…", "next": "…", "rag": "green"},
+        headers=token("county:city"),
+    )
+    assert early.status_code == 409 and early.json()["rule"] == "period_not_started"
+    await move_clock(reporting, "2020-07-24T10:00")
+    filed = await reporting.client.post(
+        "/api/v1/reports/W2020-07-20",
+        json={"done": "…", "next": "…", "rag": "green"},
+        headers=token("county:city"),
+    )
+    assert filed.status_code == 201
+    await move_clock(reporting, "2020-07-27T09:00")
+    late = (await reporting.client.get("/api/v1/overdue", headers=token("ops"))).json()
+    assert [t["title"] for t in late["tasks"]] == ["宣传方案"]
+    assert {m["reporter"] for m in late["reports"]} == {
+        r for r in await all_reporters(reporting)
+    } - {"county:city"}
+    assert (
+        await reporting.client.get("/api/v1/overdue", headers=token("county:city"))
+    ).status_code == 403
+    metrics = (await reporting.client.get("/metrics")).text
+    assert 'expo_tasks_overdue{group="publicity"} 1.0' in metrics
+    assert 'expo_reports{reporter="county:city",standing="on_time"} 1.0' in metrics
+    assert 'expo_reports{reporter="county:huating",standing="missing"} 1.0' in metrics
+
+
+async def all_reporters(reporting) -> list[str]:
+    matrix = (await reporting.client.get("/api/v1/reports/matrix", headers=COMMITTEE)).json()
+    return [row["reporter"] for row in matrix]
