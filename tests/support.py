@@ -111,3 +111,16 @@ def database_env(service: str) -> str:
 
 def pg_admin_url() -> str | None:
     return os.environ.get("EXPO_TEST_DATABASE_URL") or None
+
+
+def metric(text: str, sample_name: str, **labels: str) -> float | None:
+    """The value of one sample in a Prometheus exposition, or None when it is absent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == sample_name and all(
+                sample.labels.get(k) == v for k, v in labels.items()
+            ):
+                return sample.value
+    return None

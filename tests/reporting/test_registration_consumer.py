@@ -7,12 +7,18 @@ import uuid
 
 import nats
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.reporting.handlers import registration_events
 from shared.events import UnitRegistered, UnitRegisteredData
 from shared.streams import DEAD_LETTER_STREAM, stream_name
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.support import (
+    eventually,
+    metric,
+    running_service,
+    service_settings,
+    stream_messages,
+    token,
+)
 
 pytestmark = pytest.mark.db
 
@@ -20,17 +26,6 @@ UNIT_EVENTS = UnitRegistered.TYPE
 STREAM = stream_name("registration")
 DURABLE = "reporting__EXPO_REGISTRATION"
 TIMEOUT = 15.0
-
-
-def metric(text: str, sample_name: str, **labels: str) -> float | None:
-    """The value of one sample in a Prometheus exposition, or None when it is absent."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == sample_name and all(
-                sample.labels.get(k) == v for k, v in labels.items()
-            ):
-                return sample.value
-    return None
 
 
 def unit_registered(county: str = "kongtong", name: str | None = None) -> UnitRegistered:

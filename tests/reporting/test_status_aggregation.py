@@ -3,21 +3,12 @@
 from contextlib import AsyncExitStack
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.exhibitions.flow import Stack, approved_achievement, county_hall, wait_until_known
-from tests.support import eventually, running_service, service_settings, token
+from tests.support import eventually, metric, running_service, service_settings, token
 
 pytestmark = pytest.mark.db
 SERVICES = ("registration", "exhibitions", "signings", "publicity", "reporting")
-
-
-def sample(text: str, name: str, **labels) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()):
-                return s.value
-    return None
 
 
 async def drive_kongtong(svc) -> None:
@@ -125,16 +116,16 @@ async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp
         ).status_code == 403
 
         metrics = (await reporting.get("/metrics")).text
-        assert sample(metrics, "expo_achievements", county="kongtong", status="approved") == 1
-        assert sample(metrics, "expo_hall_stage", county="kongtong") == 2
-        assert sample(metrics, "expo_booths", county="kongtong", state="assigned") == 1
+        assert metric(metrics, "expo_achievements", county="kongtong", status="approved") == 1
+        assert metric(metrics, "expo_hall_stage", county="kongtong") == 2
+        assert metric(metrics, "expo_booths", county="kongtong", state="assigned") == 1
         assert (
-            sample(metrics, "expo_signings_amount_cny", county="kongtong", stage="agreed")
+            metric(metrics, "expo_signings_amount_cny", county="kongtong", stage="agreed")
             == 3_000_000
         )
-        assert sample(metrics, "expo_bulletins", county="kongtong", state="adopted") == 1
-        assert sample(metrics, "expo_readiness_score", county="kongtong") == 0.69
-        assert sample(metrics, "expo_readiness_rag", county="huating") == 0  # nothing done: red
+        assert metric(metrics, "expo_bulletins", county="kongtong", state="adopted") == 1
+        assert metric(metrics, "expo_readiness_score", county="kongtong") == 0.69
+        assert metric(metrics, "expo_readiness_rag", county="huating") == 0  # nothing done: red
 
 
 async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, databases, tmp_path):
@@ -167,6 +158,6 @@ async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, da
         "expo_signings_amount_cny",
         "expo_readiness_score",
     ):
-        assert sample(metrics_after, name, county="kongtong") == sample(
+        assert metric(metrics_after, name, county="kongtong") == metric(
             metrics_before, name, county="kongtong"
         )

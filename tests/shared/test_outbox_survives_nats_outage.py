@@ -5,11 +5,11 @@ import json
 
 import pytest
 from nats.js.errors import NotFoundError
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.natsserver import NatsServer, free_port
 from tests.support import (
     eventually,
+    metric,
     running_service,
     service_settings,
     stream_messages,
@@ -21,17 +21,6 @@ pytestmark = pytest.mark.db
 
 UNIT_EVENTS = "expo.registration.unit.registered"
 BUS_TIMEOUT = 15.0
-
-
-def metric(text: str, sample_name: str, **labels: str) -> float | None:
-    """The value of one sample in a Prometheus exposition, or None when it is absent."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == sample_name and all(
-                sample.labels.get(k) == v for k, v in labels.items()
-            ):
-                return sample.value
-    return None
 
 
 async def backlog(svc) -> float | None:

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.clock import offset_to
 from shared.events import UnitRegistered, UnitRegisteredData
@@ -25,6 +24,7 @@ from tests.support import (
     PREPARATION_DAY,
     TEST_SECRET,
     eventually,
+    metric,
     stream_messages,
     token,
     unit_body,
@@ -39,17 +39,6 @@ START_TIMEOUT = 30.0
 # Messages pulled but not acked by a killed consumer are redelivered after this (30 s in
 # production; short here so the test does not wait).
 ACK_WAIT_SECONDS = 3.0
-
-
-def metric(text: str, sample_name: str, **labels: str) -> float | None:
-    """The value of one sample in a Prometheus exposition, or None when it is absent."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == sample_name and all(
-                sample.labels.get(k) == v for k, v in labels.items()
-            ):
-                return sample.value
-    return None
 
 
 class ServiceProcess:

@@ -14,12 +14,11 @@ import time
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from shared.launcher import installed_services
 from shared.natsserver import port_is_free
 from shared.settings import REPO_ROOT
-from tests.support import TEST_SECRET, eventually, stream_messages, unit_body
+from tests.support import TEST_SECRET, eventually, metric, stream_messages, unit_body
 
 pytestmark = pytest.mark.system
 
@@ -30,16 +29,6 @@ EXIT_TIMEOUT = 20.0
 NATS_LINE = re.compile(r"^NATS \(JetStream\)\s+(nats://127\.0\.0\.1:(\d+))\s+\[embedded\]")
 SERVICE_LINE = re.compile(r"^([a-z]+)\s+(http://127\.0\.0\.1:(\d+))\b")
 TOKEN_LINE = re.compile(r"^  (\S+)\s+(\S+)$")
-
-
-def metric(text: str, sample_name: str, **labels: str) -> float | None:
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == sample_name and all(
-                sample.labels.get(k) == v for k, v in labels.items()
-            ):
-                return sample.value
-    return None
 
 
 class ExpoRun:
