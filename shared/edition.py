@@ -118,6 +118,12 @@ class Reports(BaseModel):
         72,
     )  # after the due time: levels 2, 3, 4
     briefing_time: time = time(7, 30)  # the dispatch briefing is issued each morning at this time
+    stale_signing_days: int = Field(
+        default=14, ge=1
+    )  # an open project this long in one stage is late
+    halls_ready_days: int = Field(
+        default=7, ge=0
+    )  # halls not ready this close to the launch are late
 
 
 ROLE_KINDS = ("committee", "group", "county", "ops", "integrator")

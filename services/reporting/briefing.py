@@ -5,11 +5,11 @@ import html
 import json
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from services.reporting import tasks as task_cases
 from services.reporting.cadence import periods, reporters, standing
-from services.reporting.models import briefings, report_alerts, reports
+from services.reporting.models import briefings, projects, report_alerts, reports
 from services.reporting.status import county_status
 from shared.edition import Edition
 from shared.events.reporting import BriefingData, BriefingIssued
@@ -64,13 +64,20 @@ async def issue(uow: UnitOfWork, edition: Edition, now: datetime, day: date, act
     missing = await missing_reports(uow, edition, now)
     problems = await _problems(uow, now)
     failed_halls = [c for c, s in per_county.items() if s["hall"]["inspection_failed"]]
+    days_to_launch = (edition.dates.launch_day - day).days
+    close_to_launch = days_to_launch <= edition.reports.halls_ready_days
+    halls_behind = [
+        c for c, s in per_county.items() if close_to_launch and s["hall"]["stage"] != "ready"
+    ]
     outline = {
         "day": day,
-        "days_to_launch": (edition.dates.launch_day - day).days,
+        "days_to_launch": days_to_launch,
         "changes": changes,
         "late_tasks": late_tasks,
         "missing": missing,
         "failed_halls": [edition.county(c).name for c in failed_halls],
+        "halls_behind": [edition.county(c).name for c in halls_behind],
+        "stale_projects": await stale_projects(uow, edition, now),
         "problems": problems,
         "counties": per_county,
     }
@@ -135,6 +142,25 @@ async def missing_reports(uow: UnitOfWork, edition: Edition, now: datetime) -> l
                     }
                 )
     return found
+
+
+async def stale_projects(uow: UnitOfWork, edition: Edition, now: datetime) -> list[dict]:
+    """Open signing projects in the same stage for the edition's stale days or more, per county."""
+    limit = now - timedelta(days=edition.reports.stale_signing_days)
+    rows = await uow.session.execute(
+        select(projects.c.county, projects.c.stage, func.count())
+        .where(
+            projects.c.stage.in_(["proposed", "negotiating", "agreed"]),
+            projects.c.stage_since <= limit,
+        )
+        .group_by(projects.c.county, projects.c.stage)
+        .order_by(projects.c.county, projects.c.stage)
+    )
+    return [{"county": c, "stage": s, "count": n} for c, s, n in rows]
+
+
+def _stale_lines(o: dict) -> list[str]:
+    return [f"{p['county']}: {p['count']} {p['stage']}" for p in o["stale_projects"]]
 
 
 async def _problems(uow: UnitOfWork, now: datetime) -> list[dict]:
@@ -232,6 +258,12 @@ def _markdown(edition: Edition, o: dict) -> str:
         "## Halls held back by a failed safety inspection",
         *([f"- {name}" for name in o["failed_halls"]] or ["- none"]),
         "",
+        f"## Halls not ready {edition.reports.halls_ready_days} days before the launch",
+        *([f"- {name}" for name in o["halls_behind"]] or ["- none"]),
+        "",
+        f"## Signing projects stuck in their stage for {edition.reports.stale_signing_days}+ days",
+        *([f"- {line}" for line in _stale_lines(o)] or ["- none"]),
+        "",
         "## Problems raised in reports (协调解决问题)",
         *(
             [f"- {p['reporter']} ({p['period']}): {p['problems']}" for p in o["problems"]]
@@ -278,6 +310,8 @@ def _html(edition: Edition, o: dict) -> str:
         f"<h2>Late tasks ({len(tasks)})</h2>{items(tasks)}"
         f"<h2>Missing reports ({len(missing)})</h2>{items(missing)}"
         f"<h2>Halls held back by a failed safety inspection</h2>{items(o['failed_halls'])}"
+        f"<h2>Halls not ready</h2>{items(o['halls_behind'])}"
+        f"<h2>Signing projects stuck in their stage</h2>{items(_stale_lines(o))}"
         f"<h2>Problems raised in reports</h2>{items(problems)}"
         f"<h2>Counties</h2>{table}</body></html>"
     )

@@ -107,19 +107,25 @@ async def on_release(event, uow: UnitOfWork) -> None:
 @signings_events.on(sg.ProjectCancelled)
 async def on_project(event, uow: UnitOfWork) -> None:
     p = event.data
-    if await _newer(uow, projects, "project_id", str(p.project_id), p.version):
-        await upsert(
-            uow.session,
-            projects,
-            {"project_id": str(p.project_id)},
-            {
-                "county": p.county,
-                "kind": p.kind,
-                "stage": p.stage,
-                "amount_cny": p.amount_cny,
-                "version": p.version,
-            },
+    known = (
+        await uow.session.execute(
+            select(projects.c.version, projects.c.stage, projects.c.stage_since).where(
+                projects.c.project_id == str(p.project_id)
+            )
         )
+    ).first()
+    if known is not None and known.version >= p.version:
+        return  # an older version arriving late changes nothing
+    same_stage = known is not None and known.stage == p.stage
+    values = {
+        "county": p.county,
+        "kind": p.kind,
+        "stage": p.stage,
+        "amount_cny": p.amount_cny,
+        "version": p.version,
+        "stage_since": known.stage_since if same_stage else event.occurred_at,
+    }
+    await upsert(uow.session, projects, {"project_id": str(p.project_id)}, values)
 
 
 @publicity_events.on(pub.ItemDrafted)

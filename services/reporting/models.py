@@ -58,6 +58,7 @@ projects = Table(
     Column("stage", String(16), nullable=False),
     Column("amount_cny", BigInteger, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("stage_since", UtcDateTime),  # when an event moved it into its stage
 )
 
 publicity_items = Table(

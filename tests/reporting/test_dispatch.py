@@ -251,3 +251,51 @@ async def test_what_is_late_shows_on_the_overdue_list_and_in_metrics(reporting):
 async def all_reporters(reporting) -> list[str]:
     matrix = (await reporting.client.get("/api/v1/reports/matrix", headers=COMMITTEE)).json()
     return [row["reporter"] for row in matrix]
+
+
+async def test_the_briefing_lists_stale_signings_and_halls_not_ready_near_the_launch(
+    reporting, nats_server
+):
+    import uuid
+
+    import nats
+
+    from shared.events.signings import ProjectData, ProjectProposed
+
+    proposed = ProjectProposed(
+        edition="pingliang-2020",
+        actor="county-jingning",
+        occurred_at=datetime(2020, 8, 1, 10, 0, tzinfo=LOCAL),
+        data=ProjectData(
+            project_id=uuid.uuid4(),
+            version=1,
+            title="苹果冷链",
+            county="jingning",
+            kind="investment",
+            partner_name="某企业",
+            partner_kind="enterprise",
+            sector="agriculture",
+            amount_cny=8_000_000,
+            achievement_id=None,
+            stage="proposed",
+        ),
+    )
+    nc = await nats.connect(nats_server.url)
+    await nc.jetstream().publish(
+        proposed.subject, proposed.to_json(), headers=proposed.headers(), stream="EXPO_SIGNINGS"
+    )
+    await nc.close()
+
+    async def projected():
+        status = (await reporting.client.get("/api/v1/status/jingning", headers=COMMITTEE)).json()
+        return status["signings"].get("proposed", {}).get("count") == 1
+
+    await eventually(projected)
+    await move_clock(reporting, "2020-08-22T08:00")  # 6 days to the launch, 21 days in stage
+    markdown = (await reporting.client.get("/api/v1/briefings/2020-08-22", headers=COMMITTEE)).text
+    stale = markdown.split("## Signing projects stuck in their stage for 14+ days")[1].split("##")[
+        0
+    ]
+    assert "- jingning: 1 proposed" in stale
+    not_ready = markdown.split("## Halls not ready 7 days before the launch")[1].split("##")[0]
+    assert "- 静宁县" in not_ready and "- 崆峒区" in not_ready
