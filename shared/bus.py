@@ -29,6 +29,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from sqlalchemy import Table
 
+from shared.aio import cancel_requested
 from shared.events import Event, event_class
 from shared.inbox import claim
 from shared.metrics import ServiceMetrics
@@ -240,7 +241,7 @@ class BusSupervisor:
 
     async def run(self) -> None:
         delay = 0.2
-        while True:
+        while not cancel_requested():
             try:
                 await self.broker.connect()
                 js = self.broker.config.connection_state.stream

@@ -15,6 +15,7 @@ from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.aio import cancel_requested
 from shared.db import utcnow
 from shared.events import stream_for_subject
 from shared.metrics import ServiceMetrics
@@ -50,7 +51,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         failures = 0
-        while True:
+        while not cancel_requested():
             try:
                 published = await self.publish_pending()
                 failures = 0

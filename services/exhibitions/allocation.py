@@ -62,7 +62,7 @@ def propose(exhibits: list[Exhibit], free: list[BoothSpace]) -> Plan:
         elif own is not None:
             left.append((exhibit, own.why_not(exhibit.floor_area_m2, exhibit.power_kw)))
         else:
-            left.append((exhibit, f"no {exhibit.county} hall with free booths"))
+            left.append((exhibit, f"no free booth of a {exhibit.county} hall in this plan"))
     unplaced: list[tuple[Exhibit, str]] = []
     for exhibit, why in left:  # second pass: what is left goes to themed halls, largest first
         booth = themed.take(exhibit.floor_area_m2, exhibit.power_kw)

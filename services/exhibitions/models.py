@@ -125,3 +125,12 @@ release_achievements = Table(
     Column("achievement_id", String(36), primary_key=True),
     Column("position", Integer, nullable=False),
 )
+
+# One row per venue, written first by every scheduling transaction: concurrent bookings of
+# one venue then take turns, so the overlap check always sees the other's session.
+venues = Table(
+    "venues",
+    metadata,
+    Column("venue", String(100), primary_key=True),
+    Column("bookings", Integer, nullable=False),
+)

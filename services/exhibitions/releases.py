@@ -11,9 +11,10 @@ from services.exhibitions.domain import (
     check_may_read,
     next_release_status,
 )
-from services.exhibitions.models import exhibits, release_achievements, releases, units
+from services.exhibitions.models import exhibits, release_achievements, releases, units, venues
 from services.exhibitions.schemas import ReleaseIn, ReleaseOut
 from shared.auth import Principal
+from shared.db import add_to_counter
 from shared.edition import Edition
 from shared.events.exhibitions import ReleaseCancelled, ReleaseData, ReleaseHeld, ReleaseScheduled
 from shared.problems import Conflict, InvalidInput, NotFound, RuleViolated
@@ -25,6 +26,7 @@ EVENT_OF_ACTION = {"hold": ReleaseHeld, "cancel": ReleaseCancelled}
 async def schedule(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: ReleaseIn
 ) -> ReleaseOut:
+    await _take_turn_at(uow, data.venue)  # first: then every booking committed before ours is seen
     unit = (
         await uow.session.execute(
             select(units).where(units.c.unit_id == str(data.presenting_unit_id))
@@ -131,6 +133,11 @@ async def show_release(
 ) -> ReleaseOut:
     check_may_read(principal, edition)
     return ReleaseOut.model_validate(await _load(uow, release_id))
+
+
+async def _take_turn_at(uow: UnitOfWork, venue: str) -> None:
+    """Write the venue's row: the database lets one booking transaction of a venue through at a time."""
+    await add_to_counter(uow.session, venues, {"venue": venue}, "bookings")
 
 
 async def _check_venue_free(

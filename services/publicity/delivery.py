@@ -15,6 +15,7 @@ from services.publicity import items as item_cases
 from services.publicity.channels import channel_targets
 from services.publicity.domain import retry_delay
 from services.publicity.models import deliveries
+from shared.aio import cancel_requested
 from shared.runtime import Runtime
 from shared.webhooks import signed_headers
 
@@ -24,7 +25,7 @@ PUSH_TIMEOUT_SECONDS = 10.0
 
 
 async def release_embargoed_forever(runtime: Runtime) -> None:
-    while True:
+    while not cancel_requested():
         try:
             async with runtime.unit_of_work() as uow:
                 released = await item_cases.release_due(uow, runtime.edition, runtime.clock.now())
@@ -39,7 +40,7 @@ async def release_embargoed_forever(runtime: Runtime) -> None:
 async def push_forever(runtime: Runtime) -> None:
     targets = channel_targets(runtime.edition)
     async with httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS) as client:
-        while True:
+        while not cancel_requested():
             try:
                 pushed = await push_due(runtime, client, targets)
             except Exception:

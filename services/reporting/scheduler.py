@@ -7,6 +7,7 @@ import logging
 import weakref
 
 from services.reporting import briefing, tasks, written_reports
+from shared.aio import cancel_requested
 from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ async def _tick(runtime: Runtime) -> dict[str, int]:
 
 
 async def schedule_forever(runtime: Runtime) -> None:
-    while True:
+    while not cancel_requested():
         try:
             said = await tick(runtime)
             if any(said.values()):
