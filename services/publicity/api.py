@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from services.publicity import bulletins, items
+from services.publicity import bulletins, items, publishing
 from services.publicity.domain import Action, Status
 from services.publicity.schemas import (
     AdoptionCount,
@@ -119,7 +119,7 @@ async def schedule_item(
 ):
     """Hold an approved item until its embargo passes; it then publishes itself."""
     return await _write(
-        runtime, request, principal, key, items.schedule, item_id, body.embargo_until
+        runtime, request, principal, key, publishing.schedule, item_id, body.embargo_until
     )
 
 
@@ -128,7 +128,7 @@ async def publish_item(
     item_id: ItemId, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Publish an approved item now, to each of its channels."""
-    return await _write(runtime, request, principal, key, items.publish, item_id)
+    return await _write(runtime, request, principal, key, publishing.publish, item_id)
 
 
 @router.post("/items/{item_id}/corrections", response_model=ItemOut, tags=["items"])
@@ -141,7 +141,7 @@ async def correct_item(
     key: Key = None,
 ):
     """A new version of a published item (the old one is kept), sent to its channels again."""
-    return await _write(runtime, request, principal, key, items.correct, item_id, body)
+    return await _write(runtime, request, principal, key, publishing.correct, item_id, body)
 
 
 @router.post(
@@ -158,7 +158,14 @@ async def record_publication(
 ):
     """Record where the item appeared on a manual channel (newspaper page, TV programme...)."""
     return await _write(
-        runtime, request, principal, key, items.record_publication, item_id, channel, body.reference
+        runtime,
+        request,
+        principal,
+        key,
+        publishing.record_publication,
+        item_id,
+        channel,
+        body.reference,
     )
 
 
@@ -192,7 +199,7 @@ async def item_versions(item_id: ItemId, principal: Principal, runtime: RuntimeD
 async def coverage(principal: Principal, runtime: RuntimeDep):
     """For each key activity, items planned and published: the gaps before the day."""
     async with runtime.unit_of_work() as uow:
-        return await items.coverage(uow, runtime.edition)
+        return await publishing.coverage(uow, runtime.edition)
 
 
 @router.post("/bulletins", status_code=201, response_model=BulletinOut, tags=["bulletins"])

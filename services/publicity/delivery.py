@@ -12,6 +12,7 @@ import httpx
 from sqlalchemy import select, update
 
 from services.publicity import items as item_cases
+from services.publicity import publishing
 from services.publicity.channels import channel_targets
 from services.publicity.domain import retry_delay
 from services.publicity.models import deliveries
@@ -28,7 +29,7 @@ async def release_embargoed_forever(runtime: Runtime) -> None:
     while not cancel_requested():
         try:
             async with runtime.unit_of_work() as uow:
-                released = await item_cases.release_due(uow, runtime.edition, runtime.clock.now())
+                released = await publishing.release_due(uow, runtime.edition, runtime.clock.now())
                 await uow.commit()
             if released:
                 log.info("published %d item(s) whose embargo passed", released)
@@ -86,7 +87,7 @@ async def _push_one(runtime: Runtime, client: httpx.AsyncClient, targets, delive
         await _retry_later(runtime, delivery, f"{type(exc).__name__}: {exc}"[:500])
         return
     async with runtime.unit_of_work() as uow:
-        await item_cases.mark_published(
+        await publishing.mark_published(
             uow, runtime.edition.code, delivery, reference, runtime.clock.now(), "system:push"
         )
         await uow.commit()

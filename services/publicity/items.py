@@ -4,9 +4,8 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 
-from services.publicity.channels import channel_targets
 from services.publicity.domain import (
     Action,
     Status,
@@ -18,8 +17,6 @@ from services.publicity.domain import (
 )
 from services.publicity.models import deliveries, item_versions, items
 from services.publicity.schemas import (
-    CorrectionIn,
-    CoverageRow,
     DeliveryOut,
     ItemIn,
     ItemOut,
@@ -31,18 +28,14 @@ from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.publicity import (
     ItemApproved,
-    ItemCorrected,
     ItemData,
     ItemDrafted,
-    ItemPublished,
     ItemRejected,
-    ItemScheduled,
     ItemSubmitted,
     ItemUpdated,
     ItemWithdrawn,
-    PublishedData,
 )
-from shared.problems import Conflict, InvalidInput, NotFound, RuleViolated, reject_nulls
+from shared.problems import Conflict, InvalidInput, NotFound, reject_nulls
 from shared.uow import UnitOfWork
 
 EVENT_OF_ACTION = {
@@ -115,7 +108,7 @@ async def edit(
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         return await item_out(uow, current)
-    row = await _save(uow, current, changed, principal, now)
+    row = await save(uow, current, changed, principal, now)
     uow.emit(
         ItemUpdated(edition=edition.code, actor=principal.id, occurred_at=now, data=item_data(row))
     )
@@ -135,7 +128,7 @@ async def act(
     current = await load_item(uow, item_id)
     check_may_act(principal, edition, action, current["source"])
     status = next_status(Status(current["status"]), action)
-    row = await _save(uow, current, {"status": status.value, "reason": reason}, principal, now)
+    row = await save(uow, current, {"status": status.value, "reason": reason}, principal, now)
     if action is Action.WITHDRAW:  # nothing more goes out
         await uow.session.execute(
             update(deliveries)
@@ -150,156 +143,6 @@ async def act(
         )
     )
     return await item_out(uow, row)
-
-
-async def schedule(
-    uow: UnitOfWork,
-    edition: Edition,
-    now: datetime,
-    principal: Principal,
-    item_id: uuid.UUID,
-    embargo_until: datetime,
-) -> ItemOut:
-    current = await load_item(uow, item_id)
-    check_may_act(principal, edition, Action.SCHEDULE, current["source"])
-    if embargo_until <= now:
-        raise RuleViolated(
-            "the embargo must lie in the future; publish now instead",
-            field="embargo_until",
-            rule="embargo_in_past",
-        )
-    status = next_status(Status(current["status"]), Action.SCHEDULE)
-    row = await _save(
-        uow, current, {"status": status.value, "embargo_until": embargo_until}, principal, now
-    )
-    uow.emit(
-        ItemScheduled(
-            edition=edition.code, actor=principal.id, occurred_at=now, data=item_data(row)
-        )
-    )
-    return await item_out(uow, row)
-
-
-async def publish(
-    uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, item_id: uuid.UUID
-) -> ItemOut:
-    current = await load_item(uow, item_id)
-    check_may_act(principal, edition, Action.PUBLISH, current["source"])
-    return await release(uow, edition, now, principal.id, current)
-
-
-async def release(
-    uow: UnitOfWork, edition: Edition, now: datetime, actor: str, current: dict
-) -> ItemOut:
-    """Publish an approved (or embargoed) item: one delivery per channel, pushed or recorded."""
-    status = next_status(Status(current["status"]), Action.PUBLISH)
-    row = await _save(uow, current, {"status": status.value}, None, now, actor=actor)
-    await _open_deliveries(uow, edition, row, now)
-    return await item_out(uow, row)
-
-
-async def release_due(uow: UnitOfWork, edition: Edition, now: datetime) -> int:
-    """Scheduled items whose embargo has passed publish themselves (run by a background task)."""
-    due = await uow.session.execute(
-        select(items).where(items.c.status == Status.SCHEDULED.value, items.c.embargo_until <= now)
-    )
-    rows = [r._asdict() for r in due]
-    for row in rows:
-        await release(uow, edition, now, "system:embargo", row)
-    return len(rows)
-
-
-async def correct(
-    uow: UnitOfWork,
-    edition: Edition,
-    now: datetime,
-    principal: Principal,
-    item_id: uuid.UUID,
-    data: CorrectionIn,
-) -> ItemOut:
-    """A published item gets a new version (the old one is kept) that goes out to its channels again."""
-    current = await load_item(uow, item_id)
-    check_may_act(principal, edition, Action.CORRECT, current["source"])
-    next_status(Status(current["status"]), Action.CORRECT)
-    wanted = data.model_dump(mode="json", exclude_unset=True, exclude={"note"})
-    reject_nulls(wanted)
-    changed = {k: v for k, v in wanted.items() if current[k] != v}
-    if not changed:
-        raise InvalidInput("a correction changes the title, the body or the link", field="body")
-    if current["version"] == 1:  # keep the original as it was published
-        await _keep_version(uow, current, None)
-    row = await _save(uow, current, changed | {"version": current["version"] + 1}, principal, now)
-    await _keep_version(uow, row, data.note)
-    await uow.session.execute(
-        update(deliveries)
-        .where(deliveries.c.item_id == row["id"], deliveries.c.status.in_(["pending", "retrying"]))
-        .values(status="cancelled")
-    )
-    await _open_deliveries(uow, edition, row, now)
-    uow.emit(
-        ItemCorrected(
-            edition=edition.code,
-            actor=principal.id,
-            occurred_at=now,
-            data=item_data(row, reason=data.note),
-        )
-    )
-    return await item_out(uow, row)
-
-
-async def record_publication(
-    uow: UnitOfWork,
-    edition: Edition,
-    now: datetime,
-    principal: Principal,
-    item_id: uuid.UUID,
-    channel: str,
-    reference: str,
-) -> ItemOut:
-    """A person says where the item appeared on a manual channel."""
-    current = await load_item(uow, item_id)
-    check_may_act(principal, edition, Action.PUBLISH, current["source"])
-    delivery = (
-        await uow.session.execute(
-            select(deliveries).where(
-                deliveries.c.item_id == current["id"],
-                deliveries.c.version == current["version"],
-                deliveries.c.channel == channel,
-            )
-        )
-    ).first()
-    if delivery is None:
-        raise RuleViolated(
-            f"the item is not being published on {channel!r}",
-            field="channel",
-            rule="not_publishing",
-        )
-    if delivery.mode != "manual" or delivery.status == "published":
-        raise RuleViolated(
-            f"{channel} is {delivery.mode} and {delivery.status}",
-            field="channel",
-            rule="not_manual_pending",
-        )
-    await mark_published(uow, edition.code, delivery._asdict(), reference, now, principal.id)
-    return await item_out(uow, current)
-
-
-async def mark_published(
-    uow: UnitOfWork, edition_code: str, delivery: dict, reference: str, now: datetime, actor: str
-) -> None:
-    await uow.session.execute(
-        update(deliveries)
-        .where(deliveries.c.id == delivery["id"])
-        .values(status="published", reference=reference, published_at=now, last_error=None)
-    )
-    row = await load_item(uow, delivery["item_id"])
-    data = PublishedData(
-        **item_data(row).model_dump(),
-        channel=delivery["channel"],
-        reference=reference,
-        published_at=now,
-    )
-    uow.emit(ItemPublished(edition=edition_code, actor=actor, occurred_at=now, data=data))
 
 
 async def list_items(
@@ -348,33 +191,6 @@ async def versions(
     return [VersionOut.model_validate(v._asdict()) for v in kept]
 
 
-async def coverage(uow: UnitOfWork, edition: Edition) -> list[CoverageRow]:
-    """For each key activity: items planned (not rejected or withdrawn) and published."""
-    counts = await uow.session.execute(
-        select(items.c.activity, items.c.status, func.count()).group_by(
-            items.c.activity, items.c.status
-        )
-    )
-    planned: dict[str, int] = {}
-    published: dict[str, int] = {}
-    for activity, status, n in counts:
-        if status not in (Status.REJECTED.value, Status.WITHDRAWN.value):
-            planned[activity] = planned.get(activity, 0) + n
-        if status == Status.PUBLISHED.value:
-            published[activity] = published.get(activity, 0) + n
-    return [
-        CoverageRow(
-            activity=a.code,
-            name=a.name,
-            day=a.day,
-            planned=planned.get(a.code, 0),
-            published=published.get(a.code, 0),
-            gap=not published.get(a.code),
-        )
-        for a in edition.publicity.activities
-    ]
-
-
 async def load_item(uow: UnitOfWork, item_id) -> dict:
     row = (await uow.session.execute(select(items).where(items.c.id == str(item_id)))).first()
     if row is None:
@@ -382,7 +198,7 @@ async def load_item(uow: UnitOfWork, item_id) -> dict:
     return row._asdict()
 
 
-async def _save(
+async def save(
     uow: UnitOfWork,
     current: dict,
     values: dict,
@@ -403,42 +219,6 @@ async def _save(
     if result.rowcount != 1:
         raise Conflict("the item changed meanwhile; reload it and try again")
     return current | values
-
-
-async def _keep_version(uow: UnitOfWork, row: dict, note: str | None) -> None:
-    await uow.session.execute(
-        insert(item_versions).values(
-            item_id=row["id"],
-            version=row["version"],
-            title=row["title"],
-            body=row["body"],
-            link=row["link"],
-            note=note,
-            created_at=row["updated_at"],
-            created_by=row["updated_by"],
-        )
-    )
-
-
-async def _open_deliveries(uow: UnitOfWork, edition: Edition, row: dict, now: datetime) -> None:
-    targets = channel_targets(edition)
-    await uow.session.execute(
-        insert(deliveries),
-        [
-            {
-                "id": str(uuid.uuid4()),
-                "item_id": row["id"],
-                "version": row["version"],
-                "channel": code,
-                "mode": targets[code].mode,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now if targets[code].mode == "push" else None,
-                "created_at": now,
-            }
-            for code in json.loads(row["channels"])
-        ],
-    )
 
 
 def item_data(row: dict, reason: str | None = None) -> ItemData:
