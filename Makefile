@@ -19,7 +19,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/expo run
 
-## The whole suite against real nats-server processes and temporary databases.
+## The whole suite against real nats-server processes and temporary databases. Tests mostly
+## wait on the bus, so several workers share the cores well; system tests keep to one worker.
+PYTEST_ARGS ?= -n 4 --dist loadgroup
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

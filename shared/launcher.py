@@ -79,9 +79,8 @@ def run() -> int:
 
     nats = None
     if "EXPO_NATS_URL" not in os.environ:
-        port = NATS_PORT if port_is_free(NATS_PORT) else free_port()
+        port = NATS_PORT if port_is_free(NATS_PORT) else None  # None: the server picks a free one
         nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log")
-        env["EXPO_NATS_URL"] = nats.url
 
     children: dict[str, tuple[subprocess.Popen, str]] = {}
 
@@ -100,6 +99,7 @@ def run() -> int:
     try:
         if nats:
             nats.start()  # inside the try: stopping during start-up still stops the server
+            env["EXPO_NATS_URL"] = nats.url
         where = "  [embedded]" if nats else "  [external]"
         print(f"NATS (JetStream)  {env['EXPO_NATS_URL']}{where}")
         for service in installed_services():

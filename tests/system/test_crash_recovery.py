@@ -30,7 +30,8 @@ from tests.support import (
     unit_body,
 )
 
-pytestmark = pytest.mark.system
+# One worker runs the system tests, one after another: they start whole stacks on fixed ports.
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
 
 UNIT_EVENTS = "expo.registration.unit.registered"
 TIMEOUT = 15.0

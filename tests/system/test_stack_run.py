@@ -20,7 +20,8 @@ from shared.natsserver import port_is_free
 from shared.settings import REPO_ROOT
 from tests.support import TEST_SECRET, eventually, metric, stream_messages, unit_body
 
-pytestmark = pytest.mark.system
+# One worker runs the system tests, one after another: they start whole stacks on fixed ports.
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
 
 UNIT_EVENTS = "expo.registration.unit.registered"
 READY_TIMEOUT = 30.0
@@ -255,12 +256,6 @@ def children_named(parent: int, name: str) -> list[int]:
     return found
 
 
-def listening_port_of(nats_pid: int) -> int:
-    with open(f"/proc/{nats_pid}/cmdline", "rb") as cmdline:
-        args = cmdline.read().decode().split("\0")
-    return int(args[args.index("-p") + 1])
-
-
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -280,8 +275,8 @@ async def test_stopping_expo_run_while_nats_starts_leaves_no_nats_server_behind(
         [nats_pid] = nats_pids
         # A slow start (a large store to recover): freeze nats-server before it listens.
         os.kill(nats_pid, signal.SIGSTOP)
-        port = listening_port_of(nats_pid)
-        if not nothing_listens(port):
+        # nats-server writes its ports file once it listens (EXPO_VAR_DIR/nats/ports).
+        if (tmp_path / "nats" / "ports" / f"nats-server_{nats_pid}.ports").exists():
             pytest.skip("nats-server was already listening: missed its start-up window")
 
         run.process.send_signal(signal.SIGTERM)  # `kill <pid>` while the stack starts
