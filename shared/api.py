@@ -166,3 +166,24 @@ async def paginate(
     rows = await session.execute(query.order_by(*order_by).limit(page.limit).offset(page.offset))
     items = [convert(r._asdict()) for r in rows]
     return Page(items=items, total=total or 0, limit=page.limit, offset=page.offset)
+
+
+def run_use_case(
+    runtime: Runtime,
+    request: Request,
+    principal: Principal,
+    key: str | None,
+    use_case,
+    *args,
+    status_code: int = 200,
+):
+    """`use_case(uow, edition, now, principal, *args)` in one transaction, idempotently: the
+    shape every service's write endpoints share."""
+    return write(
+        runtime,
+        request,
+        principal,
+        key,
+        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
+        status_code=status_code,
+    )

@@ -22,23 +22,11 @@ from services.exhibitions.schemas import (
     ReleaseOut,
     StageIn,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, write
+from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, run_use_case
 
 router = APIRouter()
 Principal = CurrentPrincipal
 Key = IdempotencyKey
-
-
-def _write(runtime, request, principal, key, use_case, *args, status_code=200):
-    """Run `use_case(uow, edition, now, principal, *args)` in one transaction (and idempotently)."""
-    return write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
-        status_code=status_code,
-    )
 
 
 @router.post("/halls", status_code=201, response_model=HallOut, tags=["halls"])
@@ -46,7 +34,9 @@ async def create_hall(
     body: HallIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Plan a hall: a county's own (成果展厅) or a themed one (the exhibition group, the committee)."""
-    return await _write(runtime, request, principal, key, halls.create_hall, body, status_code=201)
+    return await run_use_case(
+        runtime, request, principal, key, halls.create_hall, body, status_code=201
+    )
 
 
 @router.get("/halls", response_model=list[HallOut], tags=["halls"])
@@ -78,7 +68,9 @@ async def advance_stage(
     key: Key = None,
 ):
     """Move the hall to its next stage (one step at a time)."""
-    return await _write(runtime, request, principal, key, halls.advance_stage, hall_id, body.stage)
+    return await run_use_case(
+        runtime, request, principal, key, halls.advance_stage, hall_id, body.stage
+    )
 
 
 @router.post("/halls/{hall_id}/inspections", response_model=HallOut, tags=["halls"])
@@ -91,7 +83,9 @@ async def record_inspection(
     key: Key = None,
 ):
     """Record a safety inspection (安全检查); a failed one lists its problems and holds the hall."""
-    return await _write(runtime, request, principal, key, halls.record_inspection, hall_id, body)
+    return await run_use_case(
+        runtime, request, principal, key, halls.record_inspection, hall_id, body
+    )
 
 
 @router.post(
@@ -106,7 +100,7 @@ async def add_booths(
     key: Key = None,
 ):
     """Add one or many booths (展位) to a hall, all or nothing."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, halls.add_booths, hall_id, body, status_code=201
     )
 
@@ -127,7 +121,7 @@ async def assign_booth(
     key: Key = None,
 ):
     """Place an approved achievement in this booth. Refusals name the rule that stopped it."""
-    return await _write(runtime, request, principal, key, placement.assign, booth_id, body)
+    return await run_use_case(runtime, request, principal, key, placement.assign, booth_id, body)
 
 
 @router.post("/booths/{booth_id}/release", response_model=BoothOut, tags=["booths"])
@@ -140,7 +134,9 @@ async def release_booth(
     key: Key = None,
 ):
     """Free the booth, saying why."""
-    return await _write(runtime, request, principal, key, placement.release, booth_id, body.reason)
+    return await run_use_case(
+        runtime, request, principal, key, placement.release, booth_id, body.reason
+    )
 
 
 @router.get("/exhibits", response_model=list[ExhibitOut], tags=["booths"])
@@ -163,7 +159,7 @@ async def propose_plan(
     body: PlanIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Propose where every unassigned approved achievement could go; nothing changes until confirmed."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, placement.propose_plan, body, status_code=201
     )
 
@@ -179,7 +175,7 @@ async def confirm_plan(
     plan_id: uuid.UUID, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Apply the plan, all or nothing; a plan overtaken by other changes must be proposed again."""
-    return await _write(runtime, request, principal, key, placement.confirm_plan, plan_id)
+    return await run_use_case(runtime, request, principal, key, placement.confirm_plan, plan_id)
 
 
 @router.post("/releases", status_code=201, response_model=ReleaseOut, tags=["releases"])
@@ -187,7 +183,9 @@ async def schedule_release(
     body: ReleaseIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Schedule an achievement release session (成果发布); venues cannot be double-booked."""
-    return await _write(runtime, request, principal, key, releases.schedule, body, status_code=201)
+    return await run_use_case(
+        runtime, request, principal, key, releases.schedule, body, status_code=201
+    )
 
 
 @router.get("/releases", response_model=list[ReleaseOut], tags=["releases"])
@@ -215,7 +213,7 @@ async def hold_release(
     key: Key = None,
 ):
     """Record that the session took place."""
-    return await _write(runtime, request, principal, key, releases.act, release_id, "hold")
+    return await run_use_case(runtime, request, principal, key, releases.act, release_id, "hold")
 
 
 @router.post("/releases/{release_id}/cancel", response_model=ReleaseOut, tags=["releases"])
@@ -228,6 +226,6 @@ async def cancel_release(
     key: Key = None,
 ):
     """Cancel the session, saying why; its venue slot becomes free."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, releases.act, release_id, "cancel", body.reason
     )

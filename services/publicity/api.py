@@ -23,7 +23,7 @@ from services.publicity.schemas import (
     ScheduleIn,
     VersionOut,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, write
+from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
 
 router = APIRouter()
 Principal = CurrentPrincipal
@@ -31,24 +31,12 @@ Key = IdempotencyKey
 ItemId = uuid.UUID
 
 
-def _write(runtime, request, principal, key, use_case, *args, status_code=200):
-    """Run `use_case(uow, edition, now, principal, *args)` in one transaction (and idempotently)."""
-    return write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
-        status_code=status_code,
-    )
-
-
 @router.post("/items", status_code=201, response_model=ItemOut, tags=["items"])
 async def draft_item(
     body: ItemIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Write a publicity item (宣传稿件) as a draft: a county or a working group writes its own."""
-    return await _write(runtime, request, principal, key, items.draft, body, status_code=201)
+    return await run_use_case(runtime, request, principal, key, items.draft, body, status_code=201)
 
 
 @router.patch("/items/{item_id}", response_model=ItemOut, tags=["items"])
@@ -61,14 +49,14 @@ async def edit_item(
     key: Key = None,
 ):
     """Edit a draft or rejected item; a published one is changed by a correction."""
-    return await _write(runtime, request, principal, key, items.edit, item_id, body)
+    return await run_use_case(runtime, request, principal, key, items.edit, item_id, body)
 
 
 @router.post("/items/{item_id}/submit", response_model=ItemOut, tags=["items"])
 async def submit_item(
     item_id: ItemId, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    return await _write(runtime, request, principal, key, items.act, item_id, Action.SUBMIT)
+    return await run_use_case(runtime, request, principal, key, items.act, item_id, Action.SUBMIT)
 
 
 @router.post("/items/{item_id}/approve", response_model=ItemOut, tags=["items"])
@@ -76,7 +64,7 @@ async def approve_item(
     item_id: ItemId, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Editorial approval (the publicity group, the committee)."""
-    return await _write(runtime, request, principal, key, items.act, item_id, Action.APPROVE)
+    return await run_use_case(runtime, request, principal, key, items.act, item_id, Action.APPROVE)
 
 
 @router.post("/items/{item_id}/reject", response_model=ItemOut, tags=["items"])
@@ -88,7 +76,7 @@ async def reject_item(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, items.act, item_id, Action.REJECT, body.reason
     )
 
@@ -103,7 +91,7 @@ async def withdraw_item(
     key: Key = None,
 ):
     """Withdraw an item, saying why; nothing more goes out to its channels."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, items.act, item_id, Action.WITHDRAW, body.reason
     )
 
@@ -118,7 +106,7 @@ async def schedule_item(
     key: Key = None,
 ):
     """Hold an approved item until its embargo passes; it then publishes itself."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, publishing.schedule, item_id, body.embargo_until
     )
 
@@ -128,7 +116,7 @@ async def publish_item(
     item_id: ItemId, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Publish an approved item now, to each of its channels."""
-    return await _write(runtime, request, principal, key, publishing.publish, item_id)
+    return await run_use_case(runtime, request, principal, key, publishing.publish, item_id)
 
 
 @router.post("/items/{item_id}/corrections", response_model=ItemOut, tags=["items"])
@@ -141,7 +129,7 @@ async def correct_item(
     key: Key = None,
 ):
     """A new version of a published item (the old one is kept), sent to its channels again."""
-    return await _write(runtime, request, principal, key, publishing.correct, item_id, body)
+    return await run_use_case(runtime, request, principal, key, publishing.correct, item_id, body)
 
 
 @router.post(
@@ -157,7 +145,7 @@ async def record_publication(
     key: Key = None,
 ):
     """Record where the item appeared on a manual channel (newspaper page, TV programme...)."""
-    return await _write(
+    return await run_use_case(
         runtime,
         request,
         principal,
@@ -207,7 +195,9 @@ async def submit_bulletin(
     body: BulletinIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Send an information bulletin (信息报送) to the committee."""
-    return await _write(runtime, request, principal, key, bulletins.submit, body, status_code=201)
+    return await run_use_case(
+        runtime, request, principal, key, bulletins.submit, body, status_code=201
+    )
 
 
 @router.post("/bulletins/{bulletin_id}/decision", response_model=BulletinOut, tags=["bulletins"])
@@ -220,7 +210,7 @@ async def decide_bulletin(
     key: Key = None,
 ):
     """Adopt (采用) a bulletin or not (the committee, the coordination group)."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, bulletins.decide, bulletin_id, body.adopted, body.reason
     )
 

@@ -18,7 +18,7 @@ from services.registration.schemas import (
     UnitOut,
     UnitPatch,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, write
+from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
 
 router = APIRouter()
 County = Annotated[str | None, Query(max_length=32, description="County code")]
@@ -33,12 +33,8 @@ async def register_unit(
     key: IdempotencyKey = None,
 ):
     """Register a participating unit (参展单位) of a county."""
-    return await write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: units.register_unit(uow, runtime.edition, runtime.clock.now(), principal, body),
+    return await run_use_case(
+        runtime, request, principal, key, units.register_unit, body, status_code=201
     )
 
 
@@ -52,16 +48,7 @@ async def update_unit(
     key: IdempotencyKey = None,
 ):
     """Change a unit's name, kind or contact. Its county never changes."""
-    return await write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: units.update_unit(
-            uow, runtime.edition, runtime.clock.now(), principal, unit_id, body
-        ),
-        status_code=200,
-    )
+    return await run_use_case(runtime, request, principal, key, units.update_unit, unit_id, body)
 
 
 @router.get("/units", response_model=Page[UnitOut], tags=["units"])
@@ -92,14 +79,8 @@ async def draft_achievement(
     key: IdempotencyKey = None,
 ):
     """Register an achievement (科技成果) of a unit, as a draft."""
-    return await write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: achievements.draft_achievement(
-            uow, runtime.edition, runtime.clock.now(), principal, body
-        ),
+    return await run_use_case(
+        runtime, request, principal, key, achievements.draft_achievement, body, status_code=201
     )
 
 
@@ -115,30 +96,23 @@ async def edit_achievement(
     key: IdempotencyKey = None,
 ):
     """Correct a draft or rejected achievement; changing an approved one sends it back to review."""
-    return await write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: achievements.edit_achievement(
-            uow, runtime.edition, runtime.clock.now(), principal, achievement_id, body
-        ),
-        status_code=200,
+    return await run_use_case(
+        runtime, request, principal, key, achievements.edit_achievement, achievement_id, body
     )
 
 
 async def _act(
     runtime, request, principal, key, achievement_id: uuid.UUID, action: Action, reason=None
 ):
-    return await write(
+    return await run_use_case(
         runtime,
         request,
         principal,
         key,
-        lambda uow: achievements.act_on_achievement(
-            uow, runtime.edition, runtime.clock.now(), principal, achievement_id, action, reason
-        ),
-        status_code=200,
+        achievements.act_on_achievement,
+        achievement_id,
+        action,
+        reason,
     )
 
 

@@ -21,7 +21,7 @@ from services.reporting.schemas import (
     TaskUpdateIn,
     TaskUpdateOut,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, write
+from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, run_use_case
 from shared.problems import Forbidden, NotFound
 
 router = APIRouter()
@@ -29,23 +29,12 @@ Principal = CurrentPrincipal
 Key = IdempotencyKey
 
 
-def _write(runtime, request, principal, key, use_case, *args, status_code=200):
-    return write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
-        status_code=status_code,
-    )
-
-
 @router.post("/tasks", status_code=201, response_model=TaskOut, tags=["tasks"])
 async def create_task(
     body: TaskIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """A working group's task: a responsible person, a deadline and a quality standard."""
-    return await _write(runtime, request, principal, key, tasks.create, body, status_code=201)
+    return await run_use_case(runtime, request, principal, key, tasks.create, body, status_code=201)
 
 
 @router.post("/tasks/{task_id}/updates", response_model=TaskOut, tags=["tasks"])
@@ -58,7 +47,7 @@ async def update_task(
     key: Key = None,
 ):
     """Status and progress (blocked needs a reason); every update is kept."""
-    return await _write(runtime, request, principal, key, tasks.record_update, task_id, body)
+    return await run_use_case(runtime, request, principal, key, tasks.record_update, task_id, body)
 
 
 @router.get("/tasks", response_model=list[TaskOut], tags=["tasks"])
@@ -89,7 +78,7 @@ async def file_report(
 ):
     """File the written report (书面反馈报告) of a period, as the county or group you are; filing
     again makes a new version (the first one decides whether it was on time)."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, written_reports.submit, period, body, status_code=201
     )
 
@@ -154,7 +143,7 @@ async def issue_briefing(
         row = await briefing.issue(uow, edition, now, body.day, who.id)
         return {"day": row["day"], "issued_at": row["issued_at"], "issued_by": row["issued_by"]}
 
-    return await _write(runtime, request, principal, key, issue, status_code=201)
+    return await run_use_case(runtime, request, principal, key, issue, status_code=201)
 
 
 @router.get("/briefings/{day}", tags=["briefings"], response_model=None)

@@ -19,7 +19,7 @@ from services.signings.schemas import (
     StageLogEntry,
     Totals,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, write
+from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
 
 router = APIRouter()
 Principal = CurrentPrincipal
@@ -27,24 +27,14 @@ Key = IdempotencyKey
 County = Annotated[str | None, Query(max_length=32)]
 
 
-def _write(runtime, request, principal, key, use_case, *args, status_code=200):
-    """Run `use_case(uow, edition, now, principal, *args)` in one transaction (and idempotently)."""
-    return write(
-        runtime,
-        request,
-        principal,
-        key,
-        lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
-        status_code=status_code,
-    )
-
-
 @router.post("/projects", status_code=201, response_model=ProjectOut, tags=["projects"])
 async def propose_project(
     body: ProjectIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Propose a signing project (签约项目); the amount is whole yuan."""
-    return await _write(runtime, request, principal, key, projects.propose, body, status_code=201)
+    return await run_use_case(
+        runtime, request, principal, key, projects.propose, body, status_code=201
+    )
 
 
 @router.post("/projects/{project_id}/stage", response_model=ProjectOut, tags=["projects"])
@@ -57,7 +47,7 @@ async def move_project(
     key: Key = None,
 ):
     """proposed → negotiating → agreed; agreed → negotiating needs a reason."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, projects.move, project_id, body.stage, body.reason
     )
 
@@ -72,7 +62,9 @@ async def cancel_project(
     key: Key = None,
 ):
     """Take a project out of the pipeline (and out of its slot), saying why."""
-    return await _write(runtime, request, principal, key, projects.cancel, project_id, body.reason)
+    return await run_use_case(
+        runtime, request, principal, key, projects.cancel, project_id, body.reason
+    )
 
 
 @router.get("/projects", response_model=Page[ProjectOut], tags=["projects"])
@@ -133,7 +125,7 @@ async def create_slot(
     body: SlotIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Add a slot; no two slots start at the same time."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, running_order.create_slot, body, status_code=201
     )
 
@@ -150,7 +142,7 @@ async def add_project_to_slot(
     key: Key = None,
 ):
     """Schedule an agreed project in this slot (or move it here from another)."""
-    return await _write(
+    return await run_use_case(
         runtime, request, principal, key, running_order.add_project, slot_id, body.project_id
     )
 
@@ -160,7 +152,9 @@ async def reorder(
     body: ReorderIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """Reorder every slot in one request; the slots take the existing times in their new order."""
-    return await _write(runtime, request, principal, key, running_order.reorder, body.slot_ids)
+    return await run_use_case(
+        runtime, request, principal, key, running_order.reorder, body.slot_ids
+    )
 
 
 @router.post(
@@ -170,4 +164,4 @@ async def hold_slot(
     slot_id: uuid.UUID, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """The slot took place: its projects are signed."""
-    return await _write(runtime, request, principal, key, running_order.hold_slot, slot_id)
+    return await run_use_case(runtime, request, principal, key, running_order.hold_slot, slot_id)
