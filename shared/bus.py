@@ -12,7 +12,6 @@ FastStream's defaults are overridden where they would lose or hide messages:
 
 import asyncio
 import builtins
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -30,7 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import Table
 
 from shared.aio import cancel_requested
-from shared.events import Event, event_class
+from shared.events import Event
 from shared.inbox import claim
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
@@ -269,11 +268,3 @@ class BusSupervisor:
         ok = self.started.is_set() and jetstream_of(self.broker) is not None
         self.metrics.nats_connected.set(1 if ok else 0)
         return ok
-
-
-def decode_event(subject: str, data: bytes) -> Event:
-    """For tools and tests: the typed event for a raw message."""
-    event_type = event_class(subject)
-    if event_type is None:
-        raise LookupError(f"unknown event type {subject}")
-    return event_type.model_validate(json.loads(data))

@@ -59,6 +59,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aggregate_time(value: datetime | str | None) -> datetime | None:
+    """min()/max() of a time column: SQLite hands back naive text (the column type is bypassed)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 # An autoincrementing 64-bit key that SQLite also accepts as its rowid alias.
 SequenceKey = BigInteger().with_variant(Integer, "sqlite")
 

@@ -9,14 +9,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.aio import cancel_requested
-from shared.db import utcnow
+from shared.db import aggregate_time, utcnow
 from shared.events import stream_for_subject
 from shared.metrics import ServiceMetrics
 
@@ -132,10 +131,7 @@ class OutboxRelay:
                     select(func.count(), func.min(t.c.created_at)).where(t.c.published_at.is_(None))
                 )
             ).one()
+        oldest = aggregate_time(oldest)
         if oldest is None:
             return 0, 0.0
-        if not isinstance(oldest, datetime):  # aggregates bypass the column type on SQLite
-            oldest = datetime.fromisoformat(oldest)
-        if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
         return count, max(0.0, (utcnow() - oldest).total_seconds())

@@ -17,12 +17,12 @@ from services.exhibitions.schemas import (
     InspectionIn,
     PlanIn,
     PlanOut,
-    ReasonIn,
     ReleaseIn,
     ReleaseOut,
     StageIn,
 )
 from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, run_use_case
+from shared.schemas import ReasonIn
 
 router = APIRouter()
 Principal = CurrentPrincipal

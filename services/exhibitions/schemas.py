@@ -4,20 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
 from services.exhibitions.domain import HallKind, ReleaseStatus, Stage
+from shared.schemas import Reason, Strict, Text100, Text200
 
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 ]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class HallIn(Strict):
@@ -110,10 +104,6 @@ class AssignmentIn(Strict):
         if self.override and not self.note:
             raise ValueError("note: an override records why")
         return self
-
-
-class ReasonIn(Strict):
-    reason: Reason
 
 
 class PlanIn(Strict):

@@ -19,11 +19,11 @@ from services.publicity.schemas import (
     ItemOut,
     ItemPatch,
     PublicationIn,
-    ReasonIn,
     ScheduleIn,
     VersionOut,
 )
 from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
+from shared.schemas import ReasonIn
 
 router = APIRouter()
 Principal = CurrentPrincipal

@@ -8,22 +8,17 @@ from pydantic import (
     AnyHttpUrl,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from services.publicity.domain import ItemKind, Status
+from shared.schemas import Reason, Strict
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Body = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ItemIn(Strict):
@@ -57,10 +52,6 @@ class CorrectionIn(Strict):
     body: Body | None = None
     link: AnyHttpUrl | None = None
     note: Reason = Field(description="What the correction changes")
-
-
-class ReasonIn(Strict):
-    reason: Reason
 
 
 class ScheduleIn(Strict):

@@ -13,12 +13,12 @@ from services.registration.schemas import (
     AchievementPatch,
     HistoryEntry,
     OptionalReasonIn,
-    ReasonIn,
     UnitIn,
     UnitOut,
     UnitPatch,
 )
 from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
+from shared.schemas import ReasonIn
 
 router = APIRouter()
 County = Annotated[str | None, Query(max_length=32, description="County code")]

@@ -4,23 +4,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from services.registration.domain import PHONE_PATTERN, Maturity, Status, UnitKind
 from services.registration.domain import Field as AchievementField
+from shared.schemas import Reason, Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PHONE_PATTERN.pattern)]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Patent = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Area = Annotated[float, Field(ge=0, le=2000, description="Floor area needed, in m²")]
 Power = Annotated[float, Field(ge=0, le=500, description="Electric power needed, in kW")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class UnitIn(Strict):
@@ -79,10 +75,6 @@ class AchievementPatch(Strict):
     floor_area_m2: Area | None = None
     power_kw: Power | None = None
     live_demo: bool | None = None
-
-
-class ReasonIn(Strict):
-    reason: Reason
 
 
 class OptionalReasonIn(Strict):

@@ -50,9 +50,6 @@ def standing(period: Period, first_submitted_at: datetime | None, now: datetime)
     return "missing" if now > period.due_at else "pending"
 
 
-LEVELS = {1: "reporter", 2: "group leader", 3: "coordination group", 4: "leading group"}
-
-
 def escalation_target(edition: Edition, reporter: str, level: int) -> str:
     if level == 1:
         return reporter

@@ -5,10 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+from shared.schemas import Strict, Text100, Text200
+
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
 
@@ -23,10 +23,6 @@ class Rag(StrEnum):
     RED = "red"
     AMBER = "amber"
     GREEN = "green"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TaskIn(Strict):

@@ -2,7 +2,7 @@
 (a correction is a new version); the missing ones are said overdue, then escalated a level at
 a time after the edition's grace periods, each level once."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, insert, select
 
@@ -17,6 +17,7 @@ from services.reporting.cadence import (
 from services.reporting.models import report_alerts, reports
 from services.reporting.schemas import MatrixCell, MatrixRow, ReportIn, ReportOut
 from shared.auth import Principal
+from shared.db import aggregate_time
 from shared.edition import Edition
 from shared.events.reporting import (
     EscalationData,
@@ -143,7 +144,7 @@ async def matrix(
                 MatrixCell(
                     period=period.code,
                     due_at=period.due_at,
-                    standing=standing(period, _aware(at), now),
+                    standing=standing(period, aggregate_time(at), now),
                     versions=versions,
                     rag=latest_rag.get((reporter, period.code)),
                     escalation_level=levels.get((reporter, period.code), 0),
@@ -220,16 +221,10 @@ def _check_may_read(principal: Principal, reporter: str) -> None:
         raise Forbidden(f"{principal.role} may not read reports of {reporter}")
 
 
-def _aware(moment):
-    if moment is not None and moment.tzinfo is None:  # aggregates bypass the column type on SQLite
-        moment = datetime.fromisoformat(str(moment)).replace(tzinfo=UTC)
-    return moment
-
-
 async def standings(uow: UnitOfWork, edition: Edition, now: datetime) -> dict[str, dict[str, int]]:
     """Per reporter: how many periods are on_time, late, missing (and pending)."""
     firsts = {
-        (r, p): _aware(at)
+        (r, p): aggregate_time(at)
         for r, p, at in await uow.session.execute(
             select(reports.c.reporter, reports.c.period, func.min(reports.c.submitted_at)).group_by(
                 reports.c.reporter, reports.c.period

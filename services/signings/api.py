@@ -10,7 +10,6 @@ from services.signings.domain import Stage
 from services.signings.schemas import (
     ProjectIn,
     ProjectOut,
-    ReasonIn,
     ReorderIn,
     SlotIn,
     SlotOut,
@@ -20,6 +19,7 @@ from services.signings.schemas import (
     Totals,
 )
 from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
+from shared.schemas import ReasonIn
 
 router = APIRouter()
 Principal = CurrentPrincipal

@@ -4,19 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StrictInt
 
 from services.signings.domain import PartnerKind, ProjectKind, Stage
+from shared.schemas import Reason, Strict, Text100, Text200
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 # Whole yuan: a JSON integer above zero (1.5, "100" and 0 are refused), at most 10^12 (1亿万).
 Amount = Annotated[StrictInt, Field(gt=0, le=10**12, description="Amount in whole yuan (CNY)")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ProjectIn(Strict):
@@ -36,10 +30,6 @@ class ProjectIn(Strict):
 class StageIn(Strict):
     stage: Stage
     reason: Reason | None = None
-
-
-class ReasonIn(Strict):
-    reason: Reason
 
 
 class ProjectOut(BaseModel):
