@@ -6,6 +6,7 @@ away) and the outbox relay publishes whatever was committed meanwhile.
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -130,7 +131,7 @@ def _operations_router(runtime: Runtime, description: str) -> APIRouter:
 
     @router.get("/healthz")
     async def healthz():
-        return {"status": "ok", "service": runtime.service}
+        return {"status": "ok", "service": runtime.service, "pid": os.getpid()}
 
     @router.get("/readyz")
     async def readyz():

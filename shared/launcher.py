@@ -5,6 +5,7 @@ service's database, starts each service as its own process, prints URLs and demo
 and stops everything on Ctrl-C.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -49,18 +50,54 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
     }
 
 
+class ServiceExited(RuntimeError):
+    pass
+
+
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Until `/healthz` is answered by this very process (not by whatever else holds the port)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with code {process.returncode}")
+            raise ServiceExited(f"{url} exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
+                if json.loads(response.read()).get("pid") == process.pid:
                     return
-        except OSError:
-            time.sleep(0.2)
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
     raise TimeoutError(f"{url} not healthy after {timeout}s")
+
+
+def spawn_service(
+    service: str, port: int, env: dict[str, str], log_dir: Path
+) -> tuple[subprocess.Popen, str]:
+    log = open(log_dir / f"{service}.log", "ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def usual_port(service: str) -> int:
+    return SERVICE_PORTS[service] if port_is_free(SERVICE_PORTS[service]) else free_port()
+
+
+def ensure_healthy(
+    service: str, started: tuple[subprocess.Popen, str], env, log_dir: Path
+) -> tuple[subprocess.Popen, str]:
+    """A port taken between our look and the service's bind makes it exit: start it elsewhere."""
+    for _attempt in range(3):
+        try:
+            wait_healthy(started[1], started[0])
+            return started
+        except ServiceExited:
+            started = spawn_service(service, free_port(), env, log_dir)
+    raise RuntimeError(f"{service} could not start; see {log_dir / f'{service}.log'}")
 
 
 def _interrupt(*_args) -> None:
@@ -102,20 +139,14 @@ def run() -> int:
             env["EXPO_NATS_URL"] = nats.url
         where = "  [embedded]" if nats else "  [external]"
         print(f"NATS (JetStream)  {env['EXPO_NATS_URL']}{where}")
-        for service in installed_services():
+        services = installed_services()
+        for service in services:
             upgrade(service, settings.database_url(service))
-            port = SERVICE_PORTS[service] if port_is_free(SERVICE_PORTS[service]) else free_port()
-            log = open(var / "log" / f"{service}.log", "ab")
-            process = subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(port)],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            children[service] = (process, f"http://127.0.0.1:{port}")
-        for service, (process, url) in children.items():
-            wait_healthy(url, process)
-            print(f"{service:<17} {url}")
+        for service in services:  # all at once: they start side by side
+            children[service] = spawn_service(service, usual_port(service), env, var / "log")
+        for service in services:
+            children[service] = ensure_healthy(service, children[service], env, var / "log")
+            print(f"{service:<17} {children[service][1]}")
         print("Each service: /docs (API), /asyncapi (events), /metrics, /healthz, /readyz")
         print(f"\nEdition: {settings.edition.name}")
         offset = int(env.get("EXPO_CLOCK_OFFSET_DAYS", "0"))

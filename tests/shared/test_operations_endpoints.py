@@ -1,5 +1,7 @@
 """What ops and integrators read from every service: health, readiness, metrics, docs."""
 
+import os
+
 import pytest
 
 from tests.support import running_service, service_settings
@@ -10,7 +12,8 @@ pytestmark = pytest.mark.db
 @pytest.mark.parametrize("service", ["registration", "reporting"])
 async def test_health_readiness_metrics_and_docs(service, nats_server, databases, tmp_path):
     async with running_service(service, service_settings(nats_server.url, var_dir=tmp_path)) as svc:
-        assert (await svc.client.get("/healthz")).json() == {"status": "ok", "service": service}
+        health = (await svc.client.get("/healthz")).json()
+        assert health == {"status": "ok", "service": service, "pid": os.getpid()}
 
         ready = await svc.client.get("/readyz")
         assert ready.status_code == 200
