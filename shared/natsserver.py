@@ -71,6 +71,7 @@ class NatsServer:
                     f"nats-server exited with code {self.process.returncode} (port {self.port} taken?)"
                 )
             if time.monotonic() > deadline:
+                self.stop(kill=True)  # never leave a half-started server behind
                 raise TimeoutError(f"nats-server not listening after {timeout}s")
             time.sleep(0.02)
         self.port = int(json.loads(ports_file.read_text())["nats"][0].rsplit(":", 1)[1])
