@@ -5,6 +5,7 @@ service's database, starts each service as its own process, prints URLs and demo
 and stops everything on Ctrl-C.
 """
 
+import asyncio
 import json
 import os
 import signal
@@ -14,8 +15,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
+
 from shared.auth import issue_token
 from shared.clock import Clock, offset_to
+from shared.demo import DemoError, demo_file, describe, load_demo, read_demo
 from shared.migrations import upgrade
 from shared.natsserver import NatsServer, free_port, port_is_free
 from shared.settings import REPO_ROOT, Settings
@@ -100,6 +104,27 @@ def ensure_healthy(
     raise RuntimeError(f"{service} could not start; see {log_dir / f'{service}.log'}")
 
 
+def enter_demo(settings: Settings, urls: dict[str, str]) -> None:
+    """Enter the edition's demo preparation through the APIs (development only; EXPO_DEMO=false
+    skips it). A refusal is shown but does not stop the stack: it stays usable without it."""
+    path = demo_file(settings.edition_file)
+    if not (path and settings.demo and settings.env == "development"):
+        return
+    print(
+        f"Demo preparation ({path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}): ",
+        end="",
+        flush=True,
+    )
+    try:
+        tally = asyncio.run(
+            load_demo(read_demo(path), urls, settings.edition, settings.auth_secret)
+        )
+    except (DemoError, OSError, httpx.HTTPError) as error:
+        print(f"not entered: {error}", flush=True)
+        return
+    print(describe(tally), flush=True)
+
+
 def _interrupt(*_args) -> None:
     raise KeyboardInterrupt
 
@@ -153,7 +178,9 @@ def run() -> int:
         if offset:
             today = Clock(offset).now().astimezone(settings.edition.zone).date()
             print(f"Demo clock: today is {today} (EXPO_CLOCK_OFFSET_DAYS=0 for real time)")
-        print(f"Logs: {var / 'log'}\n")
+        print(f"Logs: {var / 'log'}")
+        enter_demo(settings, {service: url for service, (_p, url) in children.items()})
+        print()
         print("Demo tokens (Authorization: Bearer <token>):")
         for role, token in demo_tokens(settings).items():
             print(f"  {role:<22} {token}")

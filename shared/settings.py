@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # How long a delivered, unacked message waits before redelivery (e.g. after a crash).
     consumer_ack_wait: float = 30.0
     log_level: str = "INFO"
+    # `expo run` enters the edition's demo preparation (<edition>.demo.toml) in development.
+    demo: bool = True
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.reporting import briefing, tasks, written_reports
@@ -123,6 +123,11 @@ async def list_periods(principal: Principal, runtime: RuntimeDep) -> list[dict]:
 class BriefingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     day: date
+    reissue: bool = Field(
+        default=False,
+        description="Issue the day's briefing again with the figures of now (after late news); "
+        "it replaces the earlier text and is announced again",
+    )
 
 
 @router.post("/briefings", status_code=201, tags=["briefings"])
@@ -140,7 +145,7 @@ async def issue_briefing(
         raise Forbidden("the committee and the coordination group issue briefings")
 
     async def issue(uow, edition, now, who):
-        row = await briefing.issue(uow, edition, now, body.day, who.id)
+        row = await briefing.issue(uow, edition, now, body.day, who.id, reissue=body.reissue)
         return {"day": row["day"], "issued_at": row["issued_at"], "issued_by": row["issued_by"]}
 
     return await run_use_case(runtime, request, principal, key, issue, status_code=201)

@@ -5,7 +5,7 @@ import html
 import json
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from services.reporting import tasks as task_cases
 from services.reporting.cadence import periods, reporters, standing
@@ -39,7 +39,9 @@ def _snapshot(per_county: dict[str, dict]) -> dict[str, dict[str, float]]:
     return snap
 
 
-async def issue(uow: UnitOfWork, edition: Edition, now: datetime, day: date, actor: str) -> dict:
+async def issue(
+    uow: UnitOfWork, edition: Edition, now: datetime, day: date, actor: str, reissue: bool = False
+) -> dict:
     if not (edition.dates.dispatch_start <= day <= edition.dates.launch_day):
         raise RuleViolated(
             f"briefings cover {edition.dates.dispatch_start} to {edition.dates.launch_day}",
@@ -48,7 +50,9 @@ async def issue(uow: UnitOfWork, edition: Edition, now: datetime, day: date, act
         )
     existing = (await uow.session.execute(select(briefings).where(briefings.c.day == day))).first()
     if existing is not None:
-        return existing._asdict()
+        if not reissue:
+            return existing._asdict()
+        await uow.session.execute(delete(briefings).where(briefings.c.day == day))
     per_county = await county_status(uow.session, edition)
     snapshot = _snapshot(per_county)
     previous = (

@@ -208,6 +208,45 @@ async def test_the_morning_briefing(reporting, nats_server):
     assert issued["data"]["days_to_launch"] == 8 and issued["data"]["late_tasks"] == 1
 
 
+async def test_a_briefing_issued_again_on_demand_shows_the_news_since_the_morning(
+    reporting, nats_server
+):
+    await move_clock(reporting, "2020-08-20T07:31")  # the morning briefing: nothing late yet
+    await reporting.client.post(
+        "/api/v1/tasks",
+        json={
+            "group": "logistics",
+            "title": "场馆电力增容",
+            "responsible": "张处长",
+            "deadline": at("2020-08-20T08:00"),
+            "quality_standard": "供电部门验收",
+        },
+        headers=token("group:logistics"),
+    )
+    await move_clock(reporting, "2020-08-20T09:00")
+    before = (await reporting.client.get("/api/v1/briefings/2020-08-20", headers=COMMITTEE)).text
+    assert "场馆电力增容" not in before
+
+    asked = {"day": "2020-08-20"}
+    same = await reporting.client.post("/api/v1/briefings", json=asked, headers=COMMITTEE)
+    assert same.status_code == 201 and same.json()["issued_by"] == "system:scheduler"
+    again = await reporting.client.post(
+        "/api/v1/briefings", json=asked | {"reissue": True}, headers=token("group:coordination")
+    )
+    assert again.status_code == 201 and again.json()["issued_by"] != "system:scheduler"
+    after = (await reporting.client.get("/api/v1/briefings/2020-08-20", headers=COMMITTEE)).text
+    assert "场馆电力增容 — 张处长" in after
+
+    async def announced_twice():
+        issued = await reporting_events(nats_server.url, "briefing.issued")
+        return [e["data"]["late_tasks"] for e in issued if e["data"]["day"] == "2020-08-20"] == [
+            0,
+            1,
+        ]
+
+    await eventually(announced_twice, what="the day's briefing announced again with the news")
+
+
 async def test_what_is_late_shows_on_the_overdue_list_and_in_metrics(reporting):
     await reporting.client.post(
         "/api/v1/tasks",

@@ -100,9 +100,15 @@ class ExpoRun:
         self.process.wait(timeout=10)
 
 
-def user_env(tmp_path) -> dict[str, str]:
+def user_env(tmp_path, demo: bool = False) -> dict[str, str]:
+    """A user's environment. The demo preparation is off unless asked for: these tests are
+    about starting and stopping; tests/system/test_demo_stack.py enters the demo."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXPO_")}  # no EXPO_NATS_URL
-    return env | {"EXPO_VAR_DIR": str(tmp_path), "EXPO_AUTH_SECRET": TEST_SECRET}
+    return env | {
+        "EXPO_VAR_DIR": str(tmp_path),
+        "EXPO_AUTH_SECRET": TEST_SECRET,
+        "EXPO_DEMO": "true" if demo else "false",
+    }
 
 
 @pytest.fixture
