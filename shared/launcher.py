@@ -8,11 +8,14 @@ and stops everything on Ctrl-C.
 import asyncio
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -125,6 +128,20 @@ def enter_demo(settings: Settings, urls: dict[str, str]) -> None:
     print(describe(tally), flush=True)
 
 
+def write_shell_variables(
+    path: Path, nats_url: str, urls: dict[str, str], tokens: dict[str, str], today: date
+) -> Path:
+    """The running stack as shell variables ($REGISTRATION_URL, $TOKEN_COUNTY_KONGTONG, $TODAY
+    on the business clock...), so the README's commands work whichever ports this run took."""
+    lines = [f"export EXPO_NATS_URL={shlex.quote(nats_url)}", f"export TODAY={today}"]
+    lines += [f"export {service.upper()}_URL={shlex.quote(url)}" for service, url in urls.items()]
+    for role, token in tokens.items():
+        name = "TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", role).upper()
+        lines.append(f"export {name}={shlex.quote(token)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def _interrupt(*_args) -> None:
     raise KeyboardInterrupt
 
@@ -175,15 +192,21 @@ def run() -> int:
         print("Each service: /docs (API), /asyncapi (events), /metrics, /healthz, /readyz")
         print(f"\nEdition: {settings.edition.name}")
         offset = int(env.get("EXPO_CLOCK_OFFSET_DAYS", "0"))
+        today = Clock(offset).now().astimezone(settings.edition.zone).date()
         if offset:
-            today = Clock(offset).now().astimezone(settings.edition.zone).date()
             print(f"Demo clock: today is {today} (EXPO_CLOCK_OFFSET_DAYS=0 for real time)")
         print(f"Logs: {var / 'log'}")
         enter_demo(settings, {service: url for service, (_p, url) in children.items()})
         print()
         print("Demo tokens (Authorization: Bearer <token>):")
-        for role, token in demo_tokens(settings).items():
+        tokens = demo_tokens(settings)
+        for role, token in tokens.items():
             print(f"  {role:<22} {token}")
+        urls = {service: url for service, (_p, url) in children.items()}
+        shell_file = write_shell_variables(
+            var / "demo.env", env["EXPO_NATS_URL"], urls, tokens, today
+        )
+        print(f"\nIn another terminal, `. {shell_file}` sets $REPORTING_URL, $TOKEN_COMMITTEE...")
         print("\nReady. Ctrl-C stops everything.", flush=True)
         while True:
             for service, (process, _url) in children.items():

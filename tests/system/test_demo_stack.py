@@ -5,7 +5,10 @@ The expectations are computed from the demo file itself, so editing the demo kee
 meaningful instead of breaking it.
 """
 
+import asyncio
 import json
+import shutil
+from asyncio.subprocess import PIPE
 from collections import Counter, defaultdict
 from datetime import datetime
 
@@ -13,7 +16,7 @@ import httpx
 import pytest
 
 from shared.demo import demo_file, read_demo
-from shared.settings import Settings
+from shared.settings import REPO_ROOT, Settings
 from tests.support import eventually, stream_messages
 from tests.system.test_stack_run import ExpoRun, bearer, user_env
 
@@ -199,6 +202,39 @@ async def test_every_demo_change_is_one_event_on_the_bus(stack):
     assert len(ids) == len(set(ids)), "an event id appears twice on the bus"
     for event_type, count in EXPECTED_ON_THE_BUS.items():
         assert types[event_type] == count, event_type
+
+
+def readme_tour() -> str:
+    readme = (REPO_ROOT / "README.md").read_text()
+    block = readme.split("<!-- tour:start -->")[1].split("<!-- tour:end -->")[0]
+    return block.split("```sh\n")[1].split("```")[0]
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="the README's tour uses curl")
+async def test_the_readme_tour_works_on_the_running_stack(stack):
+    """After the bus test: the tour approves an achievement."""
+    run, var = stack
+    script = readme_tour().replace(". var/demo.env", f". {var}/demo.env")
+    shell = await asyncio.create_subprocess_exec(
+        "bash", "-c", "set -euo pipefail\n" + script, cwd=REPO_ROOT, stdout=PIPE, stderr=PIPE
+    )
+    stdout, stderr = await asyncio.wait_for(shell.communicate(), timeout=60)
+    assert shell.returncode == 0, stderr.decode()
+    out = stdout.decode()
+    status_lines = [line for line in out.splitlines() if line.startswith('{"county":"kongtong"')]
+    assert len(status_lines) == 2, out  # before and after the approval
+    approved_before = json.loads(status_lines[0])["achievements"]["approved"]
+    assert "# 日调度简报" in out and "expo_readiness_rag{" in out and "expo_tasks_overdue{" in out
+
+    reporting, _port = run.services["reporting"]
+    committee = bearer(run.tokens["committee"])
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def counted():
+            status = await http.get(f"{reporting}/api/v1/status/kongtong", headers=committee)
+            return status.json()["achievements"]["approved"] == approved_before + 1
+
+        await eventually(counted, timeout=15, what="the tour's approval counted by reporting")
 
 
 async def test_a_second_make_run_adds_nothing(stack):
