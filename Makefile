@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench lint format install clean
+.PHONY: run test bench lint format install clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(STAMP)
 ## Benchmarks print figures next to a baseline measured in the same run; they never fail on timing.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## The integrators' contract, written from the code: docs/asyncapi/<service>.json (what each
+## service serves at /asyncapi) and docs/events.md. A test fails while they are out of date.
+docs: $(STAMP)
+	$(BIN)/python -m shared.contract_docs
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

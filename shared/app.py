@@ -13,11 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from faststream.specification import AsyncAPI
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import MetaData
 
+from shared.asyncapi import declare_published_events, event_specification
 from shared.bus import EventConsumer
 from shared.events import Event
 from shared.problems import install_problem_handlers, problem_response
@@ -63,13 +63,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings()
     runtime = Runtime(service, metadata, settings, consumers)
-    for event_type in publishes:  # documentation only: the outbox relay does the publishing
-        runtime.broker.publisher(
-            event_type.TYPE,
-            schema=event_type,
-            title=event_type.TYPE,
-            description=event_type.__doc__,
-        )
+    declare_published_events(runtime.broker, publishes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -122,12 +116,7 @@ async def _shut_down(runtime: Runtime, tasks: list[asyncio.Task]) -> None:
 
 def _operations_router(runtime: Runtime, description: str) -> APIRouter:
     router = APIRouter(tags=["operations"])
-    asyncapi = AsyncAPI(
-        runtime.broker,
-        title=f"ExpoOps {runtime.service} events",
-        version="1.0",
-        description=description,
-    )
+    asyncapi = event_specification(runtime.broker, runtime.service, description)
 
     @router.get("/healthz")
     async def healthz():

@@ -1,6 +1,6 @@
 """Event contracts: one pydantic model per event type, declared once and shared by all services."""
 
-from shared.events.base import Event, event_class, event_types, stream_for_subject
+from shared.events.base import Event, EventData, event_class, event_types, stream_for_subject
 from shared.events.exhibitions import EXHIBITIONS_EVENTS
 from shared.events.publicity import PUBLICITY_EVENTS
 from shared.events.registration import (
@@ -23,8 +23,18 @@ from shared.events.registration import (
 from shared.events.reporting import REPORTING_EVENTS
 from shared.events.signings import SIGNINGS_EVENTS
 
+# What each service publishes, in the order its documents list them.
+EVENTS_BY_SERVICE: dict[str, tuple[type[Event], ...]] = {
+    "registration": REGISTRATION_EVENTS,
+    "exhibitions": EXHIBITIONS_EVENTS,
+    "signings": SIGNINGS_EVENTS,
+    "publicity": PUBLICITY_EVENTS,
+    "reporting": REPORTING_EVENTS,
+}
+
 __all__ = [
     "ACHIEVEMENT_EVENTS",
+    "EVENTS_BY_SERVICE",
     "EXHIBITIONS_EVENTS",
     "PUBLICITY_EVENTS",
     "REGISTRATION_EVENTS",
@@ -40,6 +50,7 @@ __all__ = [
     "AchievementWithdrawn",
     "DisplayNeeds",
     "Event",
+    "EventData",
     "UnitRegistered",
     "UnitRegisteredData",
     "UnitUpdated",

@@ -2,8 +2,13 @@
 
 Subject and type are the same string, `expo.<service>.<aggregate>.<event>` (event in the
 past tense). Additive changes keep the type; a breaking change is a new type.
+
+The JSON schemas of these models are what integrators read (AsyncAPI, docs/events.md), so
+they describe the wire: every field is always present (`null` when empty), and each event
+type carries a realistic example that the tests validate.
 """
 
+import inspect
 import re
 import uuid
 from datetime import UTC, datetime
@@ -13,22 +18,59 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SUBJECT_PATTERN = re.compile(r"^expo\.[a-z_]+\.[a-z_]+\.[a-z_]+$")
 CE_SPECVERSION = "1.0"
+EXAMPLE_EDITION = "pingliang-2020"
+EXAMPLE_TIME = "2020-08-01T01:30:00Z"  # 09:30 in Pingliang, during the preparation
 
 _REGISTRY: dict[str, type["Event"]] = {}
+
+# Schemas in serialization mode, with defaulted fields required: a consumer always receives
+# them, so code generated from the schema need not treat them as optional.
+_WIRE_SCHEMA = ConfigDict(
+    frozen=True,
+    json_schema_mode_override="serialization",
+    json_schema_serialization_defaults_required=True,
+)
+
+
+class EventData(BaseModel):
+    """Base of every event's `data`."""
+
+    model_config = _WIRE_SCHEMA
+
+
+def _document_event(schema: dict[str, Any], cls: type) -> None:
+    """Pin `type` to the event's subject and attach its example to the JSON schema."""
+    event_type = getattr(cls, "TYPE", None)
+    if event_type is None:
+        return
+    schema["properties"]["type"]["const"] = event_type
+    schema["examples"] = [cls.example()]  # type: ignore[attr-defined]
 
 
 class Event(BaseModel):
     """Envelope: who did what, when, in which edition. Subclasses add a typed `data`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(**_WIRE_SCHEMA, json_schema_extra=_document_event)
 
     TYPE: ClassVar[str]  # the subject this event is published on
+    # A realistic instance: `actor` and `data` (and `occurred_at` if it matters); the rest of
+    # the envelope is filled in by `example()`.
+    EXAMPLE: ClassVar[dict[str, Any]]
 
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, description="Unique event id")
+    id: uuid.UUID = Field(
+        default_factory=uuid.uuid4,
+        description="Unique event id, also sent as Nats-Msg-Id and ce-id: de-duplicate on it",
+    )
     type: str = Field(description="Event type, equal to the NATS subject")
-    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    occurred_at: datetime = Field(
+        default_factory=lambda: datetime.now(UTC),
+        description="When it happened, in UTC (a rehearsal may run the clock ahead)",
+    )
     edition: str = Field(description="Edition code, e.g. pingliang-2020")
-    actor: str = Field(description="Principal id that caused the event (never personal data)")
+    actor: str = Field(
+        description="Principal id that caused it (a token's subject, or system:<job>); never "
+        "personal data"
+    )
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -51,6 +93,22 @@ class Event(BaseModel):
         if value.tzinfo is None:
             raise ValueError("occurred_at must carry a time zone")
         return value.astimezone(UTC)
+
+    @classmethod
+    def meaning(cls) -> str:
+        """What the event says happened: the class's own docstring, never the envelope's."""
+        return inspect.cleandoc(cls.__dict__.get("__doc__") or "")
+
+    @classmethod
+    def example(cls) -> dict[str, Any]:
+        """The example as it appears on the wire (JSON body), with a stable id."""
+        return {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:expo:example:{cls.TYPE}")),
+            "type": cls.TYPE,
+            "occurred_at": EXAMPLE_TIME,
+            "edition": EXAMPLE_EDITION,
+            **cls.EXAMPLE,
+        }
 
     @property
     def subject(self) -> str:

@@ -6,67 +6,113 @@ needs to count it (county, status), so neither has to call back.
 """
 
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from shared.events.base import Event
+from shared.events.base import Event, EventData
+
+_UNIT = {
+    "unit_id": "0b6f9c1e-2d4a-4c8e-9a51-3f7d2e8b6a10",
+    "county": "kongtong",
+    "name": "平凉市农业科学院",
+    "kind": "research_institute",
+}
 
 
-class UnitRegisteredData(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    unit_id: uuid.UUID
-    county: str
-    name: str
-    kind: str
+class UnitRegisteredData(EventData):
+    """The unit as registered (its contact people and phone numbers are never sent)."""
+
+    unit_id: uuid.UUID = Field(description="The unit's id")
+    county: str = Field(description="Code of the county it belongs to, e.g. kongtong")
+    name: str = Field(description="Name of the unit (参展单位)")
+    kind: str = Field(
+        description="county_bureau | city_department | college | research_institute | "
+        "enterprise | other"
+    )
 
 
 class UnitRegistered(Event):
     """A participating unit (参展单位) was registered. Contact details are never included."""
 
     TYPE: ClassVar[str] = "expo.registration.unit.registered"
+    EXAMPLE: ClassVar[dict[str, Any]] = {"actor": "kongtong-zhang", "data": _UNIT}
     data: UnitRegisteredData
 
 
 class UnitUpdatedData(UnitRegisteredData):
-    changed: tuple[str, ...] = Field(description="Names of the fields that changed")
+    """The unit as it now stands, and which fields changed."""
+
+    changed: tuple[str, ...] = Field(
+        description="Names of the fields that changed (contact_person and contact_phone are "
+        "named, their values are never sent)"
+    )
 
 
 class UnitUpdated(Event):
-    """A unit's name, kind or contact changed (the contact's values are never included)."""
+    """A unit's name, kind or contact changed. `data` is the unit as it now stands; the
+    contact's values are never included."""
 
     TYPE: ClassVar[str] = "expo.registration.unit.updated"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "kongtong-zhang",
+        "data": {**_UNIT, "name": "平凉市农业科学院(平凉市农业技术推广中心)", "changed": ["name"]},
+    }
     data: UnitUpdatedData
 
 
-class DisplayNeeds(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    floor_area_m2: float = Field(ge=0)
-    power_kw: float = Field(ge=0)
-    live_demo: bool
+class DisplayNeeds(EventData):
+    """What the achievement needs at the exhibition, to find it a booth."""
+
+    floor_area_m2: float = Field(ge=0, description="Floor area it needs, in square metres")
+    power_kw: float = Field(ge=0, description="Electric power it needs, in kW")
+    live_demo: bool = Field(description="Whether it is demonstrated live")
 
 
-class AchievementData(BaseModel):
+class AchievementData(EventData):
     """The achievement as it stands after the change."""
 
-    model_config = ConfigDict(frozen=True)
-    achievement_id: uuid.UUID
+    achievement_id: uuid.UUID = Field(description="The achievement's id")
     version: int = Field(description="Grows by one with every change; ignore older versions")
-    unit_id: uuid.UUID
-    unit_name: str
-    county: str
-    title: str
-    field: str
-    maturity: str
-    status: str
+    unit_id: uuid.UUID = Field(description="The unit presenting it")
+    unit_name: str = Field(description="That unit's name")
+    county: str = Field(description="Code of the unit's county")
+    title: str = Field(description="Title of the achievement (科技成果)")
+    field: str = Field(
+        description="agriculture | manufacturing | materials | information | biomedicine | "
+        "energy_environment | culture_tourism | other"
+    )
+    maturity: str = Field(description="research | prototype | pilot | industrialised")
+    status: str = Field(description="draft | submitted | approved | rejected | withdrawn")
     display: DisplayNeeds
     reason: str | None = Field(default=None, description="Why it was rejected or withdrawn")
+
+
+def _achievement(status: str, version: int, reason: str | None = None) -> dict[str, Any]:
+    """The same achievement at successive points of its review, for the examples."""
+    return {
+        "achievement_id": "5a3e1c52-7b0f-4f4e-8d21-9c6b0e4f7a33",
+        "version": version,
+        "unit_id": _UNIT["unit_id"],
+        "unit_name": _UNIT["name"],
+        "county": "kongtong",
+        "title": "旱作农业全膜双垄沟播技术",
+        "field": "agriculture",
+        "maturity": "industrialised",
+        "status": status,
+        "display": {"floor_area_m2": 12.0, "power_kw": 1.5, "live_demo": True},
+        "reason": reason,
+    }
 
 
 class AchievementDrafted(Event):
     """A county registered a new achievement (科技成果) as a draft."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.drafted"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "kongtong-zhang",
+        "data": _achievement("draft", 1),
+    }
     data: AchievementData
 
 
@@ -74,6 +120,10 @@ class AchievementUpdated(Event):
     """A draft or rejected achievement was corrected (its status did not change)."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.updated"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "kongtong-zhang",
+        "data": _achievement("draft", 2),
+    }
     data: AchievementData
 
 
@@ -81,6 +131,10 @@ class AchievementSubmitted(Event):
     """An achievement was submitted for review."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.submitted"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "kongtong-zhang",
+        "data": _achievement("submitted", 3),
+    }
     data: AchievementData
 
 
@@ -88,6 +142,10 @@ class AchievementApproved(Event):
     """Reviewers approved an achievement: it may be exhibited."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.approved"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "registration-leader",
+        "data": _achievement("approved", 4),
+    }
     data: AchievementData
 
 
@@ -96,13 +154,22 @@ class AchievementRejected(Event):
     revoked). `data.reason` says why."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.rejected"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "registration-leader",
+        "data": _achievement("rejected", 4, reason="缺少成果鉴定证明材料"),
+    }
     data: AchievementData
 
 
 class AchievementWithdrawn(Event):
-    """Its county withdrew an achievement; it will not be exhibited."""
+    """Its county withdrew an achievement; it will not be exhibited. `data.reason` says why
+    when the county gave one."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.withdrawn"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "kongtong-zhang",
+        "data": _achievement("withdrawn", 5, reason="样机送检,无法按期布展"),
+    }
     data: AchievementData
 
 
@@ -111,6 +178,10 @@ class AchievementRevised(Event):
     it is no longer approved until reviewed again."""
 
     TYPE: ClassVar[str] = "expo.registration.achievement.revised"
+    EXAMPLE: ClassVar[dict[str, Any]] = {
+        "actor": "kongtong-zhang",
+        "data": _achievement("submitted", 5),
+    }
     data: AchievementData
 
 
