@@ -20,6 +20,7 @@ from sqlalchemy import MetaData
 from shared.asyncapi import declare_published_events, event_specification
 from shared.bus import EventConsumer
 from shared.events import Event
+from shared.metrics import HttpMetrics
 from shared.problems import install_problem_handlers, problem_response
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -89,6 +90,8 @@ def create_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    # Added last, so outermost: requests refused by the size limit are counted too.
+    app.add_middleware(HttpMetrics, metrics=runtime.metrics)
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     app.include_router(_operations_router(runtime, description))
