@@ -61,7 +61,7 @@ class ServiceExited(RuntimeError):
     pass
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
     """Until `/healthz` is answered by this very process (not by whatever else holds the port)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

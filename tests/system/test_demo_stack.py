@@ -11,6 +11,7 @@ import shutil
 from asyncio.subprocess import PIPE
 from collections import Counter, defaultdict
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,9 +21,10 @@ from shared.settings import REPO_ROOT, Settings
 from tests.support import eventually, stream_messages
 from tests.system.test_stack_run import ExpoRun, bearer, user_env
 
-pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
+# Its own group: it runs beside the other system tests (a second `expo run` takes other ports).
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("demo-stack")]
 
-READY_TIMEOUT = 120.0  # the services start, then the demo is entered request by request
+READY_TIMEOUT = 180.0  # the services start, then the demo is entered request by request
 EDITION = Settings().edition_file
 DEMO = read_demo(demo_file(EDITION))
 COUNTY_OF_UNIT = {u["key"]: u["county"] for u in DEMO["units"]}
@@ -50,24 +52,11 @@ def expected_county_figures() -> dict[str, dict]:
     return figures
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    """`expo run` with its own var directory, kept for the module (the demo takes a while)."""
-    var = tmp_path_factory.mktemp("demo-stack")
-    run = ExpoRun(user_env(var, demo=True), new_session=True)
-    try:
-        run.wait_ready(READY_TIMEOUT)
-        yield run, var
-    finally:
-        run.stop()
-
-
 def demo_line(run: ExpoRun) -> str:
     return next(line for line in run.lines if line.startswith("Demo preparation"))
 
 
-def test_make_run_enters_every_record_of_the_demo_file(stack):
-    run, _var = stack
+def check_every_record_was_entered(run: ExpoRun) -> None:
     line = demo_line(run)
     assert "entered" in line and "not entered" not in line, line
     for kind, records in [
@@ -84,8 +73,7 @@ def test_make_run_enters_every_record_of_the_demo_file(stack):
         assert f"{len(DEMO[records])} {kind}" in line, line
 
 
-async def test_reporting_shows_each_county_as_the_demo_file_describes_it(stack):
-    run, _var = stack
+async def check_each_county_in_reporting(run: ExpoRun) -> None:
     reporting, _port = run.services["reporting"]
     committee = bearer(run.tokens["committee"])
     expected = expected_county_figures()
@@ -120,8 +108,7 @@ async def test_reporting_shows_each_county_as_the_demo_file_describes_it(stack):
             assert sum(s["amount_cny"] for s in counties[county]["signings"].values()) == amount
 
 
-async def test_reports_are_on_time_late_and_missing_and_late_tasks_are_overdue(stack):
-    run, _var = stack
+async def check_reports_tasks_and_briefing(run: ExpoRun) -> None:
     reporting, _port = run.services["reporting"]
     committee = bearer(run.tokens["committee"])
     async with httpx.AsyncClient(timeout=10) as http:
@@ -195,8 +182,7 @@ async def events_by_type(nats_url: str) -> tuple[Counter, list[str]]:
     return types, ids
 
 
-async def test_every_demo_change_is_one_event_on_the_bus(stack):
-    run, _var = stack
+async def check_the_bus(run: ExpoRun) -> None:
     nats_url, _port = run.nats
     types, ids = await events_by_type(nats_url)
     assert len(ids) == len(set(ids)), "an event id appears twice on the bus"
@@ -210,10 +196,8 @@ def readme_tour() -> str:
     return block.split("```sh\n")[1].split("```")[0]
 
 
-@pytest.mark.skipif(not shutil.which("curl"), reason="the README's tour uses curl")
-async def test_the_readme_tour_works_on_the_running_stack(stack):
-    """After the bus test: the tour approves an achievement."""
-    run, var = stack
+async def check_the_readme_tour(run: ExpoRun, var: Path) -> None:
+    """After the bus check: the tour approves an achievement."""
     script = readme_tour().replace(". var/demo.env", f". {var}/demo.env")
     shell = await asyncio.create_subprocess_exec(
         "bash", "-c", "set -euo pipefail\n" + script, cwd=REPO_ROOT, stdout=PIPE, stderr=PIPE
@@ -237,14 +221,23 @@ async def test_the_readme_tour_works_on_the_running_stack(stack):
         await eventually(counted, timeout=15, what="the tour's approval counted by reporting")
 
 
-async def test_a_second_make_run_adds_nothing(stack):
-    """Last in the module: it stops the stack and starts it again on the same var directory."""
-    run, var = stack
-    nats_url, _port = run.nats
-    types_before, _ids = await events_by_type(nats_url)
-    run.stop()
+async def test_make_run_enters_the_demo_and_every_service_tells_the_same_story(tmp_path):
+    """One story in order: a stack takes a while to start and fill, and the checks build on
+    each other (the tour changes the data; the second run must find everything entered)."""
+    run = ExpoRun(user_env(tmp_path, demo=True), new_session=True)
+    try:
+        run.wait_ready(READY_TIMEOUT)
+        check_every_record_was_entered(run)
+        await check_each_county_in_reporting(run)
+        await check_reports_tasks_and_briefing(run)
+        await check_the_bus(run)
+        if shutil.which("curl"):  # the README's tour uses curl
+            await check_the_readme_tour(run, tmp_path)
+        types_before, _ids = await events_by_type(run.nats[0])
+    finally:
+        run.stop()
 
-    again = ExpoRun(user_env(var, demo=True), new_session=True)
+    again = ExpoRun(user_env(tmp_path, demo=True), new_session=True)
     try:
         again.wait_ready(READY_TIMEOUT)
         assert "already entered, nothing added" in demo_line(again), demo_line(again)

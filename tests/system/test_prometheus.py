@@ -19,7 +19,8 @@ from tests.support import eventually, unit_body
 from tests.system.test_stack_run import READY_TIMEOUT, ExpoRun, bearer, user_env
 
 # One worker runs the system tests, one after another: they start whole stacks.
-pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
+# Its own group: it runs beside the other system tests (a second `expo run` takes other ports).
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("prometheus")]
 
 PROMETHEUS = shutil.which("prometheus")
 PRODUCTION_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
