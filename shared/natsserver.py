@@ -32,6 +32,14 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def _client_port(ports_file: Path) -> int | None:
+    """The client port from nats-server's ports file, or None while it is not fully written."""
+    try:
+        return int(json.loads(ports_file.read_text())["nats"][0].rsplit(":", 1)[1])
+    except (FileNotFoundError, ValueError, KeyError, IndexError):
+        return None  # json.JSONDecodeError is a ValueError
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -65,7 +73,8 @@ class NatsServer:
         self.process = subprocess.Popen(command, stdout=out, stderr=out)
         ports_file = ports_dir / f"{Path(command[0]).name}_{self.process.pid}.ports"
         deadline = time.monotonic() + timeout
-        while not ports_file.exists():
+        # The server creates the file, then writes it: an empty or partial file means "not yet".
+        while (listening := _client_port(ports_file)) is None:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"nats-server exited with code {self.process.returncode} (port {self.port} taken?)"
@@ -74,7 +83,7 @@ class NatsServer:
                 self.stop(kill=True)  # never leave a half-started server behind
                 raise TimeoutError(f"nats-server not listening after {timeout}s")
             time.sleep(0.02)
-        self.port = int(json.loads(ports_file.read_text())["nats"][0].rsplit(":", 1)[1])
+        self.port = listening
         ports_file.unlink()
         return self
 
