@@ -91,7 +91,13 @@ def spawn_service(
 
 
 def usual_port(service: str) -> int:
-    return SERVICE_PORTS[service] if port_is_free(SERVICE_PORTS[service]) else free_port()
+    """The service's usual port (EXPO_PORT_BASE moves them all; 0: any free ports, for a
+    second stack beside the first), or a free one when it is taken."""
+    base = int(os.environ.get("EXPO_PORT_BASE", SERVICE_PORTS["registration"]))
+    if base == 0:
+        return free_port()
+    port = base + list(SERVICE_PORTS).index(service)
+    return port if port_is_free(port) else free_port()
 
 
 def ensure_healthy(

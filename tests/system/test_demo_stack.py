@@ -21,10 +21,12 @@ from shared.settings import REPO_ROOT, Settings
 from tests.support import eventually, stream_messages
 from tests.system.test_stack_run import ExpoRun, bearer, user_env
 
-# Its own group: it runs beside the other system tests (a second `expo run` takes other ports).
+# Its own group, beside the other system tests: its stack takes free ports (EXPO_PORT_BASE=0),
+# so it never holds the usual ones that test_stack_run checks are released.
 pytestmark = [pytest.mark.system, pytest.mark.xdist_group("demo-stack")]
 
 READY_TIMEOUT = 180.0  # the services start, then the demo is entered request by request
+FREE_PORTS = {"EXPO_PORT_BASE": "0"}
 EDITION = Settings().edition_file
 DEMO = read_demo(demo_file(EDITION))
 COUNTY_OF_UNIT = {u["key"]: u["county"] for u in DEMO["units"]}
@@ -224,7 +226,7 @@ async def check_the_readme_tour(run: ExpoRun, var: Path) -> None:
 async def test_make_run_enters_the_demo_and_every_service_tells_the_same_story(tmp_path):
     """One story in order: a stack takes a while to start and fill, and the checks build on
     each other (the tour changes the data; the second run must find everything entered)."""
-    run = ExpoRun(user_env(tmp_path, demo=True), new_session=True)
+    run = ExpoRun(user_env(tmp_path, demo=True) | FREE_PORTS, new_session=True)
     try:
         run.wait_ready(READY_TIMEOUT)
         check_every_record_was_entered(run)
@@ -237,7 +239,7 @@ async def test_make_run_enters_the_demo_and_every_service_tells_the_same_story(t
     finally:
         run.stop()
 
-    again = ExpoRun(user_env(tmp_path, demo=True), new_session=True)
+    again = ExpoRun(user_env(tmp_path, demo=True) | FREE_PORTS, new_session=True)
     try:
         again.wait_ready(READY_TIMEOUT)
         assert "already entered, nothing added" in demo_line(again), demo_line(again)

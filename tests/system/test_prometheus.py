@@ -19,7 +19,8 @@ from tests.support import eventually, unit_body
 from tests.system.test_stack_run import READY_TIMEOUT, ExpoRun, bearer, user_env
 
 # One worker runs the system tests, one after another: they start whole stacks.
-# Its own group: it runs beside the other system tests (a second `expo run` takes other ports).
+# Its own group, beside the other system tests: its stack takes free ports (EXPO_PORT_BASE=0),
+# so it never holds the usual ones that test_stack_run checks are released.
 pytestmark = [pytest.mark.system, pytest.mark.xdist_group("prometheus")]
 
 PROMETHEUS = shutil.which("prometheus")
@@ -57,7 +58,7 @@ def local_config(service_ports: dict[str, int], own_port: int) -> dict:
 
 @pytest.fixture
 def stack(tmp_path):
-    run = ExpoRun(user_env(tmp_path / "expo"), new_session=True)
+    run = ExpoRun(user_env(tmp_path / "expo") | {"EXPO_PORT_BASE": "0"}, new_session=True)
     try:
         run.wait_ready(READY_TIMEOUT)
         yield run
