@@ -3,31 +3,22 @@ is lost, nothing is counted twice."""
 
 import asyncio
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
-import httpx
 import nats
 import pytest
 
-from shared.clock import offset_to
 from shared.events import UnitRegistered, UnitRegisteredData
-from shared.natsserver import NatsServer, free_port
-from shared.settings import REPO_ROOT
-from tests.support import (
-    PREPARATION_DAY,
-    TEST_SECRET,
-    eventually,
-    metric,
-    stream_messages,
-    token,
-    unit_body,
+from tests.support import eventually, stream_messages, token, unit_body
+from tests.system.processes import (
+    ACK_WAIT_SECONDS,
+    START_TIMEOUT,
+    ServiceProcess,
+    process_stack,
+    query,
+    units_registered,
 )
 
 # One worker runs the system tests, one after another: they start whole stacks on fixed ports.
@@ -35,136 +26,13 @@ pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
 
 UNIT_EVENTS = "expo.registration.unit.registered"
 TIMEOUT = 15.0
-START_TIMEOUT = 30.0
-
-# Messages pulled but not acked by a killed consumer are redelivered after this (30 s in
-# production; short here so the test does not wait).
-ACK_WAIT_SECONDS = 3.0
-
-
-class ServiceProcess:
-    """`python -m shared.cli serve <service>` on a free port, logging to a file."""
-
-    def __init__(self, service: str, env: dict[str, str], log_dir: Path) -> None:
-        self.service = service
-        self.env = env
-        self.log_file = log_dir / f"{service}.log"
-        self.process: subprocess.Popen | None = None
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "ServiceProcess":
-        self.port = free_port()
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "shared.cli",
-                    "serve",
-                    self.service,
-                    "--port",
-                    str(self.port),
-                ],
-                env=self.env,
-                cwd=REPO_ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    async def wait(self, path: str = "/healthz", within: float = START_TIMEOUT) -> None:
-        async def answers():
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    f"{self.service} exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
-            try:
-                async with httpx.AsyncClient(base_url=self.url, timeout=2) as client:
-                    return (await client.get(path)).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(answers, timeout=within, what=f"{self.service} {path} answers 200")
-
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=10)
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hooks, no flushing, no goodbye."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 @pytest.fixture
 def stack(tmp_path):
-    """Builds service processes and NATS servers, and kills whatever is left at the end."""
-
-    class Stack:
-        def __init__(self) -> None:
-            self.services: list[ServiceProcess] = []
-            self.nats: list[NatsServer] = []
-            self.nats_port = free_port()  # nothing listens here until a test starts NATS
-            self.db = {s: tmp_path / f"{s}.db" for s in ("registration", "reporting")}
-            env = {k: v for k, v in os.environ.items() if not k.startswith("EXPO_")}
-            self.env = env | {
-                "EXPO_NATS_URL": f"nats://127.0.0.1:{self.nats_port}",
-                "EXPO_REGISTRATION_DATABASE_URL": f"sqlite+aiosqlite:///{self.db['registration']}",
-                "EXPO_REPORTING_DATABASE_URL": f"sqlite+aiosqlite:///{self.db['reporting']}",
-                "EXPO_AUTH_SECRET": TEST_SECRET,
-                "EXPO_ENV": "test",
-                "EXPO_CLOCK_OFFSET_DAYS": str(offset_to(PREPARATION_DAY)),
-                "EXPO_VAR_DIR": str(tmp_path),
-                "EXPO_OUTBOX_POLL_INTERVAL": "0.1",
-                "EXPO_SHUTDOWN_TIMEOUT": "3",
-                # Messages pulled but not acked by a killed consumer come back after this.
-                "EXPO_CONSUMER_ACK_WAIT": str(ACK_WAIT_SECONDS),
-            }
-            for service in self.db:
-                subprocess.run(
-                    [sys.executable, "-m", "shared.cli", "migrate", service],
-                    env=self.env,
-                    cwd=REPO_ROOT,
-                    check=True,
-                    capture_output=True,
-                )
-
-        @property
-        def nats_url(self) -> str:
-            return self.env["EXPO_NATS_URL"]
-
-        def start_nats(self) -> NatsServer:
-            server = NatsServer(
-                tmp_path / "jetstream", port=self.nats_port, log_file=tmp_path / "nats.log"
-            )
-            self.nats.append(server.start())
-            return server
-
-        def service(self, name: str) -> ServiceProcess:
-            svc = ServiceProcess(name, self.env, tmp_path)
-            self.services.append(svc)
-            return svc
-
-    stack = Stack()
-    try:
+    """Registration, reporting and NATS as processes; whatever is left is killed at the end."""
+    with process_stack(tmp_path) as stack:
         yield stack
-    finally:
-        for svc in stack.services:
-            svc.kill()
-        for server in stack.nats:
-            server.stop(kill=True)
 
 
 async def unit_events(nats_url: str) -> list[dict]:
@@ -178,18 +46,6 @@ async def post_unit(registration: ServiceProcess, name: str) -> dict:
         )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def units_registered(reporting: ServiceProcess, county: str = "kongtong") -> float | None:
-    async with reporting.client() as client:
-        response = await client.get("/metrics")
-    assert response.status_code == 200
-    return metric(response.text, "expo_units_registered", county=county)
-
-
-def query(db: Path, sql: str, *args) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 async def test_an_event_committed_before_a_sigkill_is_published_after_the_restart(stack):
