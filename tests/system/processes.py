@@ -19,7 +19,8 @@ from shared.natsserver import NatsServer, free_port
 from shared.settings import REPO_ROOT
 from tests.support import PREPARATION_DAY, TEST_SECRET, eventually, metric
 
-START_TIMEOUT = 30.0
+# Generous: on a machine busy with other tests, importing one service alone took 11 s.
+START_TIMEOUT = 90.0
 
 # Messages pulled but not acked by a killed consumer are redelivered after this (30 s in
 # production; short here so the tests do not wait).
