@@ -27,7 +27,7 @@ test: $(STAMP)
 
 ## Benchmarks print figures next to a baseline measured in the same run; they never fail on timing.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 ## The integrators' contract, written from the code: docs/asyncapi/<service>.json (what each
 ## service serves at /asyncapi) and docs/events.md. A test fails while they are out of date.
