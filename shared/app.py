@@ -52,6 +52,32 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+class RefuseNulCharacters:
+    """Refuses a NUL character in the path or the query with 422 problem+json.
+
+    PostgreSQL cannot store or even compare text holding one (the query fails, a 500), and no
+    code, id or name of ours has one. Request bodies are checked by `shared.schemas.Strict`.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+            if b"\x00" in raw or b"%00" in raw.lower():
+                body = {
+                    "type": "/problems/invalid-input",
+                    "title": "Invalid input",
+                    "status": 422,
+                    "detail": "the path and the query must not contain the NUL character",
+                    "errors": [{"field": "url", "reason": "contains the NUL character"}],
+                }
+                await problem_response(422, body)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(
     service: str,
     metadata: MetaData,
@@ -90,6 +116,7 @@ def create_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RefuseNulCharacters)
     # Added last, so outermost: requests refused by the size limit are counted too.
     app.add_middleware(HttpMetrics, metrics=runtime.metrics)
     for router in routers:

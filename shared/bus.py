@@ -117,6 +117,12 @@ class EventConsumer:
         async def handle(batch: Annotated[Any, Context("message")]) -> None:
             await self._process_batch(batch.raw_message)
 
+        async def leave_undecoded(_message: Any) -> None:
+            # FastStream would json.loads every body of the batch before the handler runs; a
+            # body it cannot parse (nested too deep) then failed the whole batch, every time
+            # it came back. The handler validates each raw body itself, one by one.
+            return None
+
         broker.subscriber(
             f"expo.{self.source_service}.>",
             stream=JStream(self.stream, declare=False),
@@ -124,6 +130,7 @@ class EventConsumer:
             # A batch is applied in one transaction: far fewer commits than one per event.
             pull_sub=PullSub(batch_size=BATCH_SIZE, timeout=BATCH_WAIT_SECONDS, batch=True),
             ack_policy=AckPolicy.MANUAL,  # each message is acked, nacked or dead-lettered below
+            decoder=leave_undecoded,
             config=ConsumerConfig(
                 durable_name=self.durable,
                 ack_policy=JsAckPolicy.EXPLICIT,
@@ -143,9 +150,17 @@ class EventConsumer:
                 await raw.ack()  # an event this consumer does not need
                 continue
             try:
-                wanted.append((raw, registered[0].model_validate_json(raw.data)))
+                event = registered[0].model_validate_json(raw.data)
             except ValidationError as exc:  # never retried: it would fail the same way
                 await self._dead_letter(raw, "invalid", _first_error(exc))
+                continue
+            if event.type != raw.subject:
+                # The subject chose the model, so the body's own type must agree: otherwise an
+                # approval could be applied as a withdrawal, or fail every retry.
+                reason = f"type: {event.type!r} does not match the subject {raw.subject!r}"
+                await self._dead_letter(raw, "invalid", reason[:500])
+                continue
+            wanted.append((raw, event))
         if not wanted:
             return
         try:
@@ -207,19 +222,42 @@ class EventConsumer:
 
 async def dead_letter(broker: NatsBroker, consumer: str, raw, kind: str, reason: str) -> None:
     """Keep the original body; say who gave up, on what, and why."""
-    js = broker.config.connection_state.stream
-    original_id = (raw.headers or {}).get("Nats-Msg-Id") or str(raw.metadata.sequence.stream)
+    state = broker.config.connection_state
+    js = state.stream
+    # Without a Nats-Msg-Id, the stream and sequence name the message: a sequence alone is
+    # shared by every stream, and the dead-letter stream would drop the second as a copy.
+    original_id = (raw.headers or {}).get("Nats-Msg-Id") or (
+        f"{raw.metadata.stream}:{raw.metadata.sequence.stream}"
+    )
+    headers = {
+        "Nats-Msg-Id": f"{consumer}:{original_id}",
+        "expo-original-subject": raw.subject,
+        "expo-consumer": consumer,
+        # A header value ends at a line break: one inside the reason would corrupt the frame.
+        "expo-reason": " ".join(reason.split()),
+    }
+    body = raw.data
+    # The dead letter carries more headers than the original: a body near the server's
+    # limit no longer fits, and an oversized frame makes the server close the connection
+    # for good. Such a body is cut to fit, and the dead letter says how long it was.
+    room = state.connection.max_payload - _header_size(headers) - DEAD_LETTER_HEADROOM
+    if len(body) > room:
+        headers["expo-original-size"] = str(len(body))
+        body = body[: max(0, room)]
     await js.publish(
         f"{DEAD_LETTER_PREFIX}.{consumer}.{kind}",
-        raw.data,
+        body,
         stream=dead_letter_stream().name,
-        headers={
-            "Nats-Msg-Id": f"{consumer}:{original_id}",
-            "expo-original-subject": raw.subject,
-            "expo-consumer": consumer,
-            "expo-reason": reason,
-        },
+        headers=headers,
     )
+
+
+# Room for the `expo-original-size` header and the frame's own "NATS/1.0" line.
+DEAD_LETTER_HEADROOM = 128
+
+
+def _header_size(headers: dict[str, str]) -> int:
+    return sum(len(k.encode()) + len(v.encode()) + 4 for k, v in headers.items())
 
 
 def _first_error(exc: ValidationError) -> str:

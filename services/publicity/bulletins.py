@@ -32,7 +32,7 @@ def is_decider(principal: Principal, edition: Edition) -> bool:
 async def submit(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: BulletinIn
 ) -> BulletinOut:
-    source, county = author_of(principal)
+    source, county = author_of(principal, edition)
     row = data.model_dump() | {
         "id": str(uuid.uuid4()),
         "source": source,
@@ -96,7 +96,7 @@ async def list_bulletins(
 ) -> Page[BulletinOut]:
     query = select(bulletins)
     if not is_decider(principal, edition):
-        source, _county = author_of(principal)
+        source, _county = author_of(principal, edition)
         query = query.where(bulletins.c.source == source)
     if status:
         query = query.where(bulletins.c.status == status)

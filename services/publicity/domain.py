@@ -78,13 +78,14 @@ def is_editor(principal: Principal, edition: Edition) -> bool:
     return principal.is_committee or principal.group == edition.responsibilities.publicity
 
 
-def author_of(principal: Principal) -> tuple[str, str | None]:
-    """(source, county) of what a principal writes: its county or its working group."""
-    if principal.county:
+def author_of(principal: Principal, edition: Edition) -> tuple[str, str | None]:
+    """(source, county) of what a principal writes: its county or its working group, one
+    of this edition's (a token may name any county or group)."""
+    if principal.county in edition.county_codes:
         return f"county:{principal.county}", principal.county
-    if principal.group:
+    if principal.group in edition.group_codes:
         return f"group:{principal.group}", None
-    raise Forbidden(f"{principal.role} does not write publicity or bulletins")
+    raise Forbidden(f"{principal.role} does not write publicity or bulletins in this edition")
 
 
 def check_may_act(principal: Principal, edition: Edition, action: Action, source: str) -> None:

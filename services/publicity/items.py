@@ -65,7 +65,7 @@ def check_references(edition: Edition, activity: str | None, channels: list[str]
 async def draft(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: ItemIn
 ) -> ItemOut:
-    source, county = author_of(principal)
+    source, county = author_of(principal, edition)
     check_references(edition, data.activity, data.channels)
     row = data.model_dump(mode="json") | {
         "id": str(uuid.uuid4()),
@@ -155,7 +155,7 @@ async def list_items(
 ) -> Page[ItemOut]:
     query = select(items)
     if not is_editor(principal, edition):
-        source, _county = author_of(principal)
+        source, _county = author_of(principal, edition)
         query = query.where(items.c.source == source)
     if status:
         query = query.where(items.c.status == status.value)

@@ -24,6 +24,8 @@ async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
     async with runtime.sessions() as session:
         per_county = await county_status(session, runtime.edition)
     if principal.county is not None:
+        if principal.county not in per_county:  # a token for a county of another edition
+            raise Forbidden(f"{principal.role} is not a county of this edition")
         return {"counties": {principal.county: per_county[principal.county]}}
     if principal.role in ("integrator",):
         raise Forbidden("integrators read events, not status")
@@ -36,6 +38,8 @@ async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
 
 @router.get("/status/{county}")
 async def status_of(county: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
+    if principal.role == "integrator":  # as for /status: integrators read events
+        raise Forbidden("integrators read events, not status")
     if county not in runtime.edition.county_codes:
         raise NotFound(f"no county {county!r}", field="county")
     if principal.county is not None and principal.county != county:

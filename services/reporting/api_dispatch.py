@@ -151,7 +151,18 @@ async def issue_briefing(
     return await run_use_case(runtime, request, principal, key, issue, status_code=201)
 
 
-@router.get("/briefings/{day}", tags=["briefings"], response_model=None)
+@router.get(
+    "/briefings/{day}",
+    tags=["briefings"],
+    response_model=None,
+    # The briefing is a document, not JSON: say so, or clients expect application/json.
+    responses={
+        200: {
+            "description": "The day's briefing, as Markdown or as HTML",
+            "content": {"text/markdown": {"schema": {"type": "string"}}, "text/html": {}},
+        }
+    },
+)
 async def show_briefing(
     day: date,
     principal: Principal,
@@ -160,6 +171,9 @@ async def show_briefing(
 ) -> PlainTextResponse | HTMLResponse:
     if principal.role in ("integrator",):
         raise Forbidden("integrators read the briefing.issued event")
+    if principal.county is not None:
+        # The briefing lists every county's figures and what is late: the dispatch's own.
+        raise Forbidden("the briefing is for the committee, the groups and ops")
     async with runtime.sessions() as session:
         row = (await session.execute(select(briefings).where(briefings.c.day == day))).first()
     if row is None:

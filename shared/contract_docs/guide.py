@@ -142,11 +142,14 @@ nats stream get EXPO_SIGNINGS 1200    # one message, by sequence
 
 ## Dead letters
 
-A service consumer that cannot process an event copies it, body unchanged, to `$dlq_stream`:
+A service consumer that cannot process an event copies it, body unchanged (cut to fit when
+the copy with its headers would exceed the server's payload limit), to `$dlq_stream`:
 on `$dlq_prefix.<consumer>.invalid` when it does not match its contract (never retried), on
 `$dlq_prefix.<consumer>.failed` when its handler kept failing (after
-`EXPO_CONSUMER_MAX_DELIVER` attempts). Headers: `Nats-Msg-Id` (`<consumer>:<event id>`),
-`expo-original-subject`, `expo-consumer` and `expo-reason`. Both kinds are counted in
+`EXPO_CONSUMER_MAX_DELIVER` attempts). Headers: `Nats-Msg-Id` (`<consumer>:<event id>`, or
+`<consumer>:<stream>:<sequence>` for a message that had none), `expo-original-subject`,
+`expo-consumer`, `expo-reason` (one line: the field and why) and, for a cut body,
+`expo-original-size` (its length in bytes). Both kinds are counted in
 `expo_dead_letters_total`.
 
 Integrators normally leave this stream out (the example does): it is for operations, and the

@@ -1,0 +1,164 @@
+"""Raw garbage published straight onto the streams, past every service's own checks, while
+the consuming services run: each bad message is dead-lettered with a reason that says why,
+nothing bad reaches a projection, and the valid event behind them is still applied.
+
+tests/reporting/test_registration_consumer.py covers one malformed message at a time for one
+consumer; here every consumer of registration's stream (exhibitions, signings, reporting)
+meets a whole run of different garbage, and reporting also meets it on a second stream.
+"""
+
+import json
+import re
+import uuid
+from contextlib import AsyncExitStack
+
+import nats
+import pytest
+from sqlalchemy import select
+
+from shared.events import AchievementApproved, AchievementData, AchievementWithdrawn, DisplayNeeds
+from shared.streams import DEAD_LETTER_STREAM, stream_name
+from tests.support import eventually, metric, running_service, service_settings, stream_messages
+
+pytestmark = pytest.mark.db
+
+CONSUMERS = ("exhibitions", "signings", "reporting")
+APPROVED = AchievementApproved.TYPE
+TIMEOUT = 20.0
+
+
+def approved(county: str = "kongtong") -> AchievementApproved:
+    return AchievementApproved(
+        edition="pingliang-2020",
+        actor="registration-leader",
+        data=AchievementData(
+            achievement_id=uuid.uuid4(),
+            version=3,
+            unit_id=uuid.uuid4(),
+            unit_name="平凉市农业科学院",
+            county=county,
+            title="旱作农业全膜双垄沟播技术",
+            field="agriculture",
+            maturity="industrialised",
+            status="approved",
+            display=DisplayNeeds(floor_area_m2=12.0, power_kw=1.5, live_demo=True),
+        ),
+    )
+
+
+def with_type(event: AchievementApproved, event_type: str) -> bytes:
+    body = json.loads(event.to_json())
+    body["type"] = event_type
+    return json.dumps(body).encode()
+
+
+@pytest.fixture
+async def consumers(nats_server, databases, tmp_path):
+    settings = service_settings(nats_server.url, var_dir=tmp_path, consumer_max_deliver=2)
+    async with AsyncExitStack() as stack:
+        yield {
+            name: await stack.enter_async_context(running_service(name, settings))
+            for name in CONSUMERS
+        }
+
+
+@pytest.fixture
+async def nc(nats_server):
+    connection = await nats.connect(nats_server.url)
+    yield connection
+    await connection.close()
+
+
+async def replica_ids(svc, table_name: str) -> set[str]:
+    table = svc.runtime.metadata.tables[table_name]
+    async with svc.runtime.sessions() as session:
+        return set((await session.execute(select(table.c.achievement_id))).scalars())
+
+
+REPLICA_TABLE = {"exhibitions": "exhibits", "signings": "achievements", "reporting": "achievements"}
+
+
+async def test_garbage_on_the_streams_is_dead_lettered_with_a_reason_and_the_next_event_applies(
+    consumers, nc, nats_server
+):
+    js = nc.jetstream()
+    registration, signings_stream = stream_name("registration"), stream_name("signings")
+    # First on each stream, so both sit at sequence 1: without a Nats-Msg-Id, a dead letter
+    # must still be told apart from another stream's message with the same sequence.
+    await js.publish(APPROVED, b"no headers, not json", stream=registration)
+    await js.publish("expo.signings.project.proposed", b"no headers either", stream=signings_stream)
+
+    impostor = approved("huating")  # valid in every field but its type
+    disguised = approved("jingning")  # an approval whose body says it is a withdrawal
+    huge = b"[" * (nc.max_payload - 200)  # the server's limit, less room for the Nats-Msg-Id
+    garbage = {
+        "invalid-json": b'{"id": "not json',
+        "not-utf8": b"\xff\xfe\x00garbage",
+        "wrong-schema": json.dumps({"hello": "world", "type": APPROVED}).encode(),
+        "huge": huge,
+        "unknown-type": with_type(impostor, "expo.registration.achievement.exploded"),
+        "another-known-type": with_type(disguised, AchievementWithdrawn.TYPE),
+    }
+    for name, body in garbage.items():
+        await js.publish(APPROVED, body, stream=registration, headers={"Nats-Msg-Id": name})
+    # A subject no service handles is acknowledged and ignored, never applied.
+    stray = approved("lingtai")
+    await js.publish(
+        "expo.registration.achievement.exploded",
+        with_type(stray, "expo.registration.achievement.exploded"),
+        stream=registration,
+        headers={"Nats-Msg-Id": "stray"},
+    )
+    valid = approved("kongtong")
+    await js.publish(valid.subject, valid.to_json(), stream=registration, headers=valid.headers())
+
+    expected = {consumer: len(garbage) + 1 + (consumer == "reporting") for consumer in CONSUMERS}
+    for consumer, svc in consumers.items():
+
+        async def valid_event_applied(svc=svc, consumer=consumer) -> bool:
+            return str(valid.data.achievement_id) in await replica_ids(svc, REPLICA_TABLE[consumer])
+
+        await eventually(valid_event_applied, TIMEOUT, f"{consumer} applied the valid event")
+
+    for consumer, svc in consumers.items():
+        letters = await stream_messages(nats_server.url, f"expo.dlq.{consumer}.>")
+        reasons = {
+            (letter.headers or {}).get("Nats-Msg-Id", "").split(":", 1)[-1]: letter.headers[
+                "expo-reason"
+            ]
+            for letter in letters
+        }
+        assert len(letters) == expected[consumer], (consumer, reasons)
+        for letter in letters:
+            assert letter.metadata.stream == DEAD_LETTER_STREAM
+            assert letter.subject == f"expo.dlq.{consumer}.invalid"
+            assert letter.headers["expo-consumer"] == consumer
+            # The reason names what is wrong: "<field>: why".
+            assert re.match(r"^[a-z_.0-9]+: \S", letter.headers["expo-reason"]), letter.headers
+        by_subject = [letter.headers["expo-original-subject"] for letter in letters]
+        assert by_subject.count(APPROVED) == len(garbage) + 1, (consumer, by_subject)
+        reason_of = {name: reasons.get(name, "") for name in garbage}
+        assert reason_of["invalid-json"].startswith("body: Invalid JSON"), reason_of
+        assert reason_of["not-utf8"].startswith("body: "), reason_of
+        assert reason_of["wrong-schema"].startswith(("id: Field required", "edition: Field")), (
+            reason_of
+        )
+        assert reason_of["huge"].startswith("body: Invalid JSON"), reason_of
+        assert "type" in reason_of["unknown-type"] and APPROVED in reason_of["unknown-type"]
+        assert "type" in reason_of["another-known-type"], reason_of
+        kept = next(m for m in letters if m.headers["Nats-Msg-Id"].endswith(":invalid-json"))
+        assert kept.data == garbage["invalid-json"]  # the original body is kept
+        cut = next(m for m in letters if m.headers["Nats-Msg-Id"].endswith(":huge"))
+        assert cut.headers["expo-original-size"] == str(len(huge))  # cut to fit, and said so
+        assert huge.startswith(cut.data)
+
+        applied = await replica_ids(svc, REPLICA_TABLE[consumer])
+        assert applied == {str(valid.data.achievement_id)}, f"{consumer} applied garbage"
+
+        scrape = (await svc.client.get("/metrics")).text
+        assert metric(
+            scrape, "expo_dead_letters_total", consumer=consumer, reason="invalid"
+        ) == float(expected[consumer])
+        durable = f"{consumer}__{registration}"
+        info = await js.consumer_info(registration, durable)
+        assert (info.num_pending, info.num_ack_pending) == (0, 0), f"{durable} is stalled"
