@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench lint format install clean docs
+.PHONY: run test bench load lint format install clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(STAMP)
 ## Benchmarks print figures next to a baseline measured in the same run; they never fail on timing.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## A sustained load (5 minutes by default, bounded) against the whole stack: zero errors and
+## flat memory, or it fails. Options: make load LOAD_ARGS="--help".
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
 ## The integrators' contract, written from the code: docs/asyncapi/<service>.json (what each
 ## service serves at /asyncapi) and docs/events.md. A test fails while they are out of date.

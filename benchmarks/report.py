@@ -178,12 +178,12 @@ markers below. Options: `make bench BENCH_ARGS="--help"`.
 """
 
 
-def write(path: Path, section: str) -> None:
-    """Replace the measured section, keep whatever was written around it."""
-    text = path.read_text() if path.exists() else HEADER + START + "\n" + END + "\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
+def write(path: Path, section: str, start: str = START, end: str = END) -> None:
+    """Replace the measured section between `start` and `end`, keep whatever is around it."""
+    text = path.read_text() if path.exists() else HEADER + start + "\n" + end + "\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
         text = before + section + after
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
