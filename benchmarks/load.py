@@ -11,7 +11,6 @@ to docs/benchmarks.md between the load markers.
 
 import argparse
 import asyncio
-import re
 import statistics
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import httpx
 
 from benchmarks.components import COUNTIES
 from benchmarks.report import machine, write
-from benchmarks.stack import BENCH_SECRET, Stack
+from benchmarks.stack import BENCH_SECRET, Stack, rss_mb
 from shared.auth import issue_token
 from shared.settings import REPO_ROOT
 
@@ -40,15 +39,6 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     rss_mb: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-
-
-def current_rss_mb(pid: int) -> float | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-    return int(found.group(1)) / 1024 if found else None
 
 
 def bearer(role: str) -> dict[str, str]:
@@ -139,7 +129,7 @@ class Load:
     async def sampler(self, started: float) -> None:
         while (elapsed := time.monotonic() - started) < self.seconds:
             for name, pid in self.pids.items():
-                if (rss := current_rss_mb(pid)) is not None:
+                if (rss := rss_mb(pid)) is not None:
                     self.tally.rss_mb.setdefault(name, []).append((elapsed, rss))
             await asyncio.sleep(self.sample_every)
 

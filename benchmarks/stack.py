@@ -132,9 +132,18 @@ def cpu_seconds(pid: int) -> float | None:
 
 def peak_rss_mb(pid: int) -> float | None:
     """VmHWM: the process's peak resident set size so far."""
+    return _memory_mb(pid, "VmHWM")
+
+
+def rss_mb(pid: int) -> float | None:
+    """VmRSS: the process's resident set size now."""
+    return _memory_mb(pid, "VmRSS")
+
+
+def _memory_mb(pid: int, field: str) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
-    found = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    found = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
     return int(found.group(1)) / 1024 if found else None
