@@ -95,10 +95,24 @@ class EventConsumer:
         self.source_service = source_service
         self.durable = f"{consumer}__{self.stream}"
         self._handlers: dict[str, tuple[type[Event], Handler]] = {}
+        self._takes_runs: set[Handler] = set()
 
     def on(self, event_type: type[Event]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self._handlers[event_type.TYPE] = (event_type, handler)
+            return handler
+
+        return register
+
+    def on_runs(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
+        """Register a handler called once per run of consecutive new events of these types in
+        a batch, with the list: it can write its table in one statement instead of one per
+        event (a replay of the streams is mostly such runs). Order across runs is kept."""
+
+        def register(handler: Handler) -> Handler:
+            for event_type in event_types:
+                self._handlers[event_type.TYPE] = (event_type, handler)
+            self._takes_runs.add(handler)
             return handler
 
         return register
@@ -205,13 +219,27 @@ class EventConsumer:
         """Apply events in order, skipping those the inbox has already seen."""
         new = await claim(uow.session, self._inbox, self.consumer, [str(e.id) for e in events])
         outcomes = []
+        run: list[Event] = []  # consecutive new events for one run-taking handler
+
+        async def flush() -> None:
+            if run:
+                await self._handlers[run[0].type][1](list(run), uow)
+                run.clear()
+
         for event in events:
-            if str(event.id) in new:
-                new.discard(str(event.id))  # the same event twice in one batch: apply once
-                await self._handlers[event.type][1](event, uow)
-                outcomes.append("processed")
-            else:
+            if str(event.id) not in new:
                 outcomes.append("duplicate")
+                continue
+            new.discard(str(event.id))  # the same event twice in one batch: apply once
+            outcomes.append("processed")
+            handler = self._handlers[event.type][1]
+            if run and self._handlers[run[0].type][1] is not handler:
+                await flush()
+            if handler in self._takes_runs:
+                run.append(event)
+            else:
+                await handler(event, uow)
+        await flush()
         return outcomes
 
     async def _dead_letter(self, raw: Msg, kind: str, reason: str) -> None:

@@ -154,6 +154,27 @@ async def add_to_counter(
     )
 
 
+async def upsert_newest(session: AsyncSession, table: Table, key: str, rows: list[dict]) -> None:
+    """Write many versioned rows in one statement, keeping for each `key` the highest
+    `version`: of these rows, and against what the table already holds (events may come
+    again or out of order)."""
+    newest: dict = {}
+    for row in rows:
+        if row[key] not in newest or newest[row[key]]["version"] < row["version"]:
+            newest[row[key]] = row
+    if not newest:
+        return
+    statement = _dialect_insert(session, table).values(list(newest.values()))
+    columns = [c for c in next(iter(newest.values())) if c != key]
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[key],
+            set_={c: statement.excluded[c] for c in columns},
+            where=table.c.version < statement.excluded.version,
+        )
+    )
+
+
 async def upsert(session: AsyncSession, table: Table, key: dict, values: dict) -> None:
     """Insert the row with `key`, or set `values` on it if it exists, in one statement."""
     statement = _dialect_insert(session, table).values(**key, **values)

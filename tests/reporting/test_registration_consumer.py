@@ -10,6 +10,11 @@ import pytest
 
 from services.reporting.handlers import registration_events
 from shared.events import UnitRegistered, UnitRegisteredData
+from shared.events.registration import (
+    AchievementApproved,
+    AchievementDrafted,
+    AchievementSubmitted,
+)
 from shared.streams import DEAD_LETTER_STREAM, stream_name
 from tests.support import (
     eventually,
@@ -184,10 +189,10 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     # Fault injection: the projection cannot take this one event (the others go through).
     event_type, real_handler = registration_events._handlers[UNIT_EVENTS]
 
-    async def flaky_projection(event, uow):
+    async def flaky_projection(event, uow):  # takes one event at a time, not runs
         if event.data.county == "lingtai":
             raise RuntimeError("projection unavailable for lingtai")
-        await real_handler(event, uow)
+        await real_handler([event], uow)
 
     monkeypatch.setitem(registration_events._handlers, UNIT_EVENTS, (event_type, flaky_projection))
 
@@ -230,6 +235,45 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
         metric(await scrape(reporting), "expo_event_handler_errors_total", type=UNIT_EVENTS) == 2.0
     )
     assert len(await dead_letters(nats_server.url, "failed")) == 1
+
+
+def achievement_event(event_type, achievement_id: str, version: int, status: str):
+    body = event_type.example()
+    body["id"] = str(uuid.uuid4())
+    body["data"] |= {"achievement_id": achievement_id, "version": version, "status": status}
+    return event_type.model_validate(body)
+
+
+async def test_a_burst_is_applied_a_run_at_a_time_keeping_the_newest_version(reporting, js):
+    """Runs of registration events are written in one statement each: the counts must still
+    add up per county, and of an achievement's versions, out of order, the newest wins."""
+    achievement_id = str(uuid.uuid4())
+    newest = achievement_event(AchievementApproved, achievement_id, 3, "approved")
+    older = [
+        achievement_event(AchievementSubmitted, achievement_id, 2, "submitted"),
+        achievement_event(AchievementDrafted, achievement_id, 1, "draft"),
+    ]
+    burst = [unit_registered(county) for county in ["kongtong", "huating", "kongtong"] * 10]
+    for event in [*burst[:15], newest, *older, *burst[15:]]:
+        await js.publish(event.subject, event.to_json(), stream=STREAM, headers=event.headers())
+    await publish(js, burst[0], msg_id=str(uuid.uuid4()))  # the same event again, new msg id
+
+    await wait_for_units(reporting, "kongtong", 20)
+    await wait_for_units(reporting, "huating", 10)
+    county = newest.data.county
+
+    async def newest_kept():
+        status = await reporting.client.get(f"/api/v1/status/{county}", headers=token("committee"))
+        return status.json()["achievements"] == {"approved": 1}
+
+    await eventually(newest_kept, timeout=TIMEOUT, what="the approved version is kept")
+    # A later event of an older version changes nothing either (the unit behind it shows it
+    # was applied).
+    stale = achievement_event(AchievementSubmitted, achievement_id, 2, "submitted")
+    await js.publish(stale.subject, stale.to_json(), stream=STREAM, headers=stale.headers())
+    await publish(js, unit_registered("lingtai"))
+    await wait_for_units(reporting, "lingtai", 1)
+    assert await newest_kept()
 
 
 async def test_metrics_name_every_county_with_zero_before_any_event(reporting):
