@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import httpx
@@ -41,6 +42,7 @@ class Tally:
     rss_mb: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
+@cache  # one token per role, not one per request: signing is not what is measured
 def bearer(role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(BENCH_SECRET, role, subject=f'load-{role}')}"}
 

@@ -119,11 +119,8 @@ def enter_demo(settings: Settings, urls: dict[str, str]) -> None:
     path = demo_file(settings.edition_file)
     if not (path and settings.demo and settings.env == "development"):
         return
-    print(
-        f"Demo preparation ({path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}): ",
-        end="",
-        flush=True,
-    )
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    print(f"Demo preparation ({shown}): ", end="", flush=True)
     try:
         tally = asyncio.run(
             load_demo(read_demo(path), urls, settings.edition, settings.auth_secret)

@@ -44,15 +44,18 @@ class DemoClient:
         self.tally = Tally()
         self.ids: dict[str, str] = {}  # a record's key in the demo file → the id it was given
         self._in_flight = {service: asyncio.Semaphore(CONCURRENCY) for service in urls}
+        self._tokens: dict[str, str] = {}
 
     def group(self, responsibility: str) -> str:
         """The working group the edition makes responsible, e.g. group:registration."""
         return f"group:{getattr(self.edition.responsibilities, responsibility)}"
 
     def headers(self, role: str, key: str | None = None) -> dict[str, str]:
-        # A stable subject per role: services remember idempotency keys per caller.
-        token = issue_token(self.secret, role, subject=f"demo-{role.replace(':', '-')}")
-        headers = {"Authorization": f"Bearer {token}"}
+        if role not in self._tokens:
+            # A stable subject per role: services remember idempotency keys per caller.
+            subject = f"demo-{role.replace(':', '-')}"
+            self._tokens[role] = issue_token(self.secret, role, subject=subject)
+        headers = {"Authorization": f"Bearer {self._tokens[role]}"}
         if key:
             headers["Idempotency-Key"] = f"demo:{key}"
         return headers

@@ -24,8 +24,8 @@ async def enter(demo: DemoClient, data: dict, registered: asyncio.Event) -> None
         if h.get("county"):
             body["county"] = h["county"]
         made = await post("/halls", owner, key, body, "halls")
-        demo.ids[key] = path_id = made["id"]
-        path = f"/halls/{path_id}"
+        demo.ids[key] = made["id"]
+        path = f"/halls/{made['id']}"
         booths = [
             {"code": f"{h['code']}-{n:02d}", "area_m2": area, "power_kw": power}
             for n, (area, power) in enumerate(h.get("booths", []), start=1)
