@@ -8,6 +8,7 @@ they describe the wire: every field is always present (`null` when empty), and e
 type carries a realistic example that the tests validate.
 """
 
+import copy
 import inspect
 import re
 import uuid
@@ -101,14 +102,15 @@ class Event(BaseModel):
 
     @classmethod
     def example(cls) -> dict[str, Any]:
-        """The example as it appears on the wire (JSON body), with a stable id."""
-        return {
+        """The example as it appears on the wire (JSON body), with a stable id: a fresh copy
+        each time, so a caller that edits it cannot change the published contract."""
+        return copy.deepcopy({
             "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:expo:example:{cls.TYPE}")),
             "type": cls.TYPE,
             "occurred_at": EXAMPLE_TIME,
             "edition": EXAMPLE_EDITION,
             **cls.EXAMPLE,
-        }
+        })
 
     @property
     def subject(self) -> str:

@@ -88,6 +88,14 @@ def test_the_example_is_a_valid_event_exactly_as_sent(event: type[Event]):
     assert json.loads(parsed.to_json()) == example  # nothing added, dropped or reformatted
 
 
+def test_a_caller_editing_an_example_leaves_the_contract_alone():
+    """Tests build events from examples; an edit to one must not leak into the next document."""
+    event = ALL_EVENTS[0]
+    edited = event.example()
+    edited["data"]["edited"] = True
+    assert "edited" not in event.example()["data"]
+
+
 @pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.TYPE)
 def test_the_event_and_each_of_its_fields_say_what_they_mean(event: type[Event]):
     assert event.meaning(), f"{event.__name__} needs a docstring"
