@@ -95,7 +95,7 @@ class EventConsumer:
         self.source_service = source_service
         self.durable = f"{consumer}__{self.stream}"
         self._handlers: dict[str, tuple[type[Event], Handler]] = {}
-        self._takes_runs: set[Handler] = set()
+        self._batch_handlers: list[Handler] = []
 
     def on(self, event_type: type[Event]) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -104,15 +104,16 @@ class EventConsumer:
 
         return register
 
-    def on_runs(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
-        """Register a handler called once per run of consecutive new events of these types in
-        a batch, with the list: it can write its table in one statement instead of one per
-        event (a replay of the streams is mostly such runs). Order across runs is kept."""
+    def on_batch(self, *event_types: type[Event]) -> Callable[[Handler], Handler]:
+        """Register a handler called once per batch with all its new events, in stream order:
+        it can write its table in one statement instead of one per event (a replay is all
+        batches). It runs after the batch's per-event handlers, so it must write only what no
+        other handler of this consumer writes."""
 
         def register(handler: Handler) -> Handler:
             for event_type in event_types:
                 self._handlers[event_type.TYPE] = (event_type, handler)
-            self._takes_runs.add(handler)
+            self._batch_handlers.append(handler)
             return handler
 
         return register
@@ -219,13 +220,7 @@ class EventConsumer:
         """Apply events in order, skipping those the inbox has already seen."""
         new = await claim(uow.session, self._inbox, self.consumer, [str(e.id) for e in events])
         outcomes = []
-        run: list[Event] = []  # consecutive new events for one run-taking handler
-
-        async def flush() -> None:
-            if run:
-                await self._handlers[run[0].type][1](list(run), uow)
-                run.clear()
-
+        batched: dict[Handler, list[Event]] = {h: [] for h in self._batch_handlers}
         for event in events:
             if str(event.id) not in new:
                 outcomes.append("duplicate")
@@ -233,13 +228,13 @@ class EventConsumer:
             new.discard(str(event.id))  # the same event twice in one batch: apply once
             outcomes.append("processed")
             handler = self._handlers[event.type][1]
-            if run and self._handlers[run[0].type][1] is not handler:
-                await flush()
-            if handler in self._takes_runs:
-                run.append(event)
+            if handler in batched:
+                batched[handler].append(event)
             else:
                 await handler(event, uow)
-        await flush()
+        for handler, its_events in batched.items():
+            if its_events:
+                await handler(its_events, uow)
         return outcomes
 
     async def _dead_letter(self, raw: Msg, kind: str, reason: str) -> None:

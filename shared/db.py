@@ -3,6 +3,9 @@
 Each service owns one database. SQLite (WAL) is the default; PostgreSQL in compose and CI.
 """
 
+import asyncio
+import contextlib
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -130,6 +133,18 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def writer_queue(url: str) -> AbstractAsyncContextManager:
+    """What a process's write transactions hold from their first statement to their commit.
+
+    SQLite takes one writer at a time, and a writer that finds the database locked sleeps in
+    SQLite's busy handler (1, 2, 5 ... 100 ms between tries), often long after the lock was
+    freed: under concurrent requests most of the tail latency was those sleeps. Writers of
+    one process queue here instead, each starting as soon as the one before has committed.
+    PostgreSQL locks rows, not the database: nothing to queue there.
+    """
+    return asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -146,16 +161,22 @@ async def add_to_counter(
 
     Projections are mostly counters; one upsert beats select-then-insert-or-update.
     """
-    statement = _dialect_insert(session, table).values(**key, **{column: by})
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(key), set_={column: table.c[column] + statement.excluded[column]}
-        )
+    await add_to_counters(session, table, list(key), column, [{**key, column: by}])
+
+
+async def add_to_counters(
+    session: AsyncSession, table: Table, key: list[str], column: str, rows: list[dict]
+) -> None:
+    """`add_to_counter` for many rows (each its key columns and the amount), one round trip."""
+    statement = _dialect_insert(session, table)
+    statement = statement.on_conflict_do_update(
+        index_elements=key, set_={column: table.c[column] + statement.excluded[column]}
     )
+    await session.execute(statement, rows)  # executemany: compiled once, cached after
 
 
 async def upsert_newest(session: AsyncSession, table: Table, key: str, rows: list[dict]) -> None:
-    """Write many versioned rows in one statement, keeping for each `key` the highest
+    """Write many versioned rows in one round trip, keeping for each `key` the highest
     `version`: of these rows, and against what the table already holds (events may come
     again or out of order)."""
     newest: dict = {}
@@ -164,15 +185,16 @@ async def upsert_newest(session: AsyncSession, table: Table, key: str, rows: lis
             newest[row[key]] = row
     if not newest:
         return
-    statement = _dialect_insert(session, table).values(list(newest.values()))
+    statement = _dialect_insert(session, table)
     columns = [c for c in next(iter(newest.values())) if c != key]
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[key],
-            set_={c: statement.excluded[c] for c in columns},
-            where=table.c.version < statement.excluded.version,
-        )
+    statement = statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={c: statement.excluded[c] for c in columns},
+        where=table.c.version < statement.excluded.version,
     )
+    # executemany rather than one multi-row VALUES: the statement is compiled once per
+    # process instead of once per batch size.
+    await session.execute(statement, list(newest.values()))
 
 
 async def upsert(session: AsyncSession, table: Table, key: dict, values: dict) -> None:

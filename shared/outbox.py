@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from nats.js import JetStreamContext
 from sqlalchemy import Table, func, select, update
@@ -33,10 +34,12 @@ class OutboxRelay:
         jetstream: Callable[[], JetStreamContext | None],
         metrics: ServiceMetrics,
         *,
+        writers: AbstractAsyncContextManager = nullcontext(),
         batch_size: int = 200,
         poll_interval: float = 0.5,
     ) -> None:
         self._sessions = sessions
+        self._writers = writers  # see shared.db.writer_queue
         self._outbox = outbox
         self._jetstream = jetstream
         self._metrics = metrics
@@ -80,7 +83,9 @@ class OutboxRelay:
         if js is None:
             return 0  # not connected (yet): the rows wait; the next round tries again
         t = self._outbox
-        async with self._sessions() as session, session.begin():
+        # One transaction from the select to the marks: on PostgreSQL it holds the selected
+        # rows (SKIP LOCKED) while they are published. Writers queue only for the marks.
+        async with self._sessions() as session:
             rows = (
                 await session.execute(
                     select(t.c.seq, t.c.subject, t.c.payload, t.c.headers)
@@ -106,17 +111,20 @@ class OutboxRelay:
                     failure = exc
                     break
                 done.append(row.seq)
-            # Mark what was acked even when a later publish failed, so it is not re-sent.
-            if done:
-                await session.execute(
-                    update(t).where(t.c.seq.in_(done)).values(published_at=utcnow())
-                )
-            if failure is not None:
-                await session.execute(
-                    update(t)
-                    .where(t.c.seq == rows[len(done)].seq)
-                    .values(attempts=t.c.attempts + 1, last_error=str(failure)[:500])
-                )
+            if done or failure is not None:
+                async with self._writers:
+                    # Mark what was acked even when a later publish failed: not re-sent.
+                    if done:
+                        await session.execute(
+                            update(t).where(t.c.seq.in_(done)).values(published_at=utcnow())
+                        )
+                    if failure is not None:
+                        await session.execute(
+                            update(t)
+                            .where(t.c.seq == rows[len(done)].seq)
+                            .values(attempts=t.c.attempts + 1, last_error=str(failure)[:500])
+                        )
+                    await session.commit()
         self._metrics.outbox_published.inc(len(done))
         if failure is not None:
             raise failure

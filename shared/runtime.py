@@ -6,7 +6,7 @@ from sqlalchemy import MetaData, text
 
 from shared.bus import BusSupervisor, EventConsumer, jetstream_of, make_broker
 from shared.clock import Clock
-from shared.db import create_engine, session_factory
+from shared.db import create_engine, session_factory, writer_queue
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
@@ -30,6 +30,7 @@ class Runtime:
         self.inbox = metadata.tables["inbox"]
         self.idempotency = metadata.tables["idempotency_keys"]
         self.engine = create_engine(settings.database_url(service))
+        self.writers = writer_queue(settings.database_url(service))
         self.sessions = session_factory(self.engine)
         self.metrics = ServiceMetrics(service)
         self.broker = make_broker(
@@ -40,6 +41,7 @@ class Runtime:
             self.outbox,
             lambda: jetstream_of(self.broker),
             self.metrics,
+            writers=self.writers,
             batch_size=settings.outbox_batch_size,
             poll_interval=settings.outbox_poll_interval,
         )
@@ -52,7 +54,9 @@ class Runtime:
         self.metrics.on_scrape(self._refresh_outbox_metrics)
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.outbox, on_commit=self.relay.wake)
+        return UnitOfWork(
+            self.sessions, self.outbox, on_commit=self.relay.wake, writers=self.writers
+        )
 
     async def database_ready(self) -> bool:
         try:

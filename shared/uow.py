@@ -11,6 +11,7 @@ rows on the next start. Nothing accepted is lost.
 
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,22 +26,28 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         outbox: Table,
         on_commit: Callable[[], None] = lambda: None,
+        writers: AbstractAsyncContextManager = nullcontext(),
     ) -> None:
         self._sessions = sessions
+        self._writers = writers  # see shared.db.writer_queue
         self._outbox = outbox
         self._on_commit = on_commit
         self._events: list[Event] = []
         self.session: AsyncSession
 
     async def __aenter__(self) -> "UnitOfWork":
+        await self._writers.__aenter__()
         self.session = self._sessions()
         self._events = []
         return self
 
     async def __aexit__(self, *exc_info) -> None:
         # Anything not committed explicitly is rolled back: no half-written changes.
-        await self.session.rollback()
-        await self.session.close()
+        try:
+            await self.session.rollback()
+            await self.session.close()
+        finally:
+            await self._writers.__aexit__(None, None, None)
 
     def emit(self, event: Event) -> None:
         self._events.append(event)

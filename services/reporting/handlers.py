@@ -17,7 +17,7 @@ from services.reporting.models import (
     releases,
 )
 from shared.bus import EventConsumer
-from shared.db import add_to_counter, upsert, upsert_newest
+from shared.db import add_to_counters, upsert, upsert_newest
 from shared.events import ACHIEVEMENT_EVENTS, UnitRegistered
 from shared.events import exhibitions as ex
 from shared.events import publicity as pub
@@ -37,15 +37,17 @@ async def _newer(uow: UnitOfWork, table, key: str, value: str, version: int) -> 
     return known is None or known < version
 
 
-# Registration's events are most of every stream: they are written a run at a time, one
-# statement per county or per run, which is what makes a replay fast.
-@registration_events.on_runs(UnitRegistered)
+# Registration's events are most of every stream: they are written a batch at a time, one
+# statement per county or per table, which is what makes a replay fast. Units and
+# achievements are separate tables, as a batch handler requires.
+@registration_events.on_batch(UnitRegistered)
 async def on_units_registered(events: list[UnitRegistered], uow: UnitOfWork) -> None:
-    for county, n in Counter(e.data.county for e in events).items():
-        await add_to_counter(uow.session, county_units, {"county": county}, "units", by=n)
+    counted = Counter(e.data.county for e in events)
+    rows = [{"county": county, "units": n} for county, n in counted.items()]
+    await add_to_counters(uow.session, county_units, ["county"], "units", rows)
 
 
-@registration_events.on_runs(*ACHIEVEMENT_EVENTS)
+@registration_events.on_batch(*ACHIEVEMENT_EVENTS)
 async def on_achievements(events: list, uow: UnitOfWork) -> None:
     rows = [
         {

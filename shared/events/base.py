@@ -88,6 +88,11 @@ class Event(BaseModel):
         data.setdefault("type", type(self).TYPE)
         super().__init__(**data)
 
+    # Only code that builds an event needs the default above; what arrives on the wire must
+    # say its type. Marked like pydantic's own `__init__`, validation skips this one: it
+    # would otherwise turn every JSON body into keyword arguments first (a tenth of a replay).
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @field_validator("occurred_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:

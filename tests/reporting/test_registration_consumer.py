@@ -244,8 +244,8 @@ def achievement_event(event_type, achievement_id: str, version: int, status: str
     return event_type.model_validate(body)
 
 
-async def test_a_burst_is_applied_a_run_at_a_time_keeping_the_newest_version(reporting, js):
-    """Runs of registration events are written in one statement each: the counts must still
+async def test_a_burst_is_applied_a_batch_at_a_time_keeping_the_newest_version(reporting, js):
+    """A batch's registration events are written one table at a time: the counts must still
     add up per county, and of an achievement's versions, out of order, the newest wins."""
     achievement_id = str(uuid.uuid4())
     newest = achievement_event(AchievementApproved, achievement_id, 3, "approved")
