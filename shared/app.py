@@ -99,7 +99,7 @@ def create_app(
             asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
             *(
                 asyncio.create_task(work(runtime), name=f"{service}-{work.__name__}")
-                for work in background
+                for work in (background if runtime.background_work else ())
             ),
         ]
         try:

@@ -5,6 +5,7 @@ Each service owns one database. SQLite (WAL) is the default; PostgreSQL in compo
 
 import asyncio
 import contextlib
+import functools
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
@@ -149,9 +150,13 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _dialect_insert(session: AsyncSession, table: Table):
+def dialect_insert(session: AsyncSession, table: Table):
+    return _insert_for(session)(table)
+
+
+def _insert_for(session: AsyncSession):
     postgres = session.get_bind().dialect.name == "postgresql"
-    return (postgresql_insert if postgres else sqlite_insert)(table)
+    return postgresql_insert if postgres else sqlite_insert
 
 
 async def add_to_counter(
@@ -168,11 +173,8 @@ async def add_to_counters(
     session: AsyncSession, table: Table, key: list[str], column: str, rows: list[dict]
 ) -> None:
     """`add_to_counter` for many rows (each its key columns and the amount), one round trip."""
-    statement = _dialect_insert(session, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=key, set_={column: table.c[column] + statement.excluded[column]}
-    )
-    await session.execute(statement, rows)  # executemany: compiled once, cached after
+    statement = _counter_upsert(_insert_for(session), table, tuple(key), column)
+    await session.execute(statement, rows)  # executemany
 
 
 async def upsert_newest(session: AsyncSession, table: Table, key: str, rows: list[dict]) -> None:
@@ -185,19 +187,32 @@ async def upsert_newest(session: AsyncSession, table: Table, key: str, rows: lis
             newest[row[key]] = row
     if not newest:
         return
-    statement = _dialect_insert(session, table)
-    columns = [c for c in next(iter(newest.values())) if c != key]
-    statement = statement.on_conflict_do_update(
+    columns = tuple(c for c in next(iter(newest.values())) if c != key)
+    statement = _newest_upsert(_insert_for(session), table, key, columns)
+    await session.execute(statement, list(newest.values()))  # executemany
+
+
+# The bulk statements are built once per shape: building one (its `excluded` alias above all)
+# cost more than executing it for a batch of a replay.
+@functools.cache
+def _counter_upsert(insert, table: Table, key: tuple[str, ...], column: str):
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + statement.excluded[column]}
+    )
+
+
+@functools.cache
+def _newest_upsert(insert, table: Table, key: str, columns: tuple[str, ...]):
+    statement = insert(table)
+    return statement.on_conflict_do_update(
         index_elements=[key],
         set_={c: statement.excluded[c] for c in columns},
         where=table.c.version < statement.excluded.version,
     )
-    # executemany rather than one multi-row VALUES: the statement is compiled once per
-    # process instead of once per batch size.
-    await session.execute(statement, list(newest.values()))
 
 
 async def upsert(session: AsyncSession, table: Table, key: dict, values: dict) -> None:
     """Insert the row with `key`, or set `values` on it if it exists, in one statement."""
-    statement = _dialect_insert(session, table).values(**key, **values)
+    statement = dialect_insert(session, table).values(**key, **values)
     await session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))

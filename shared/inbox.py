@@ -3,31 +3,31 @@ so a redelivered or replayed event changes nothing the second time."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import utcnow
+from shared.db import dialect_insert, utcnow
 
 
 async def claim(
     session: AsyncSession, inbox: Table, consumer: str, event_ids: Sequence[str]
 ) -> set[str]:
-    """Record the ids not seen before by this consumer and return them.
+    """Record the ids not seen before by this consumer and return them, in one round trip:
+    the ids already there are left alone and not returned.
 
-    Two concurrent transactions may both see an id as new; the primary key then fails the
-    second commit, whose messages are redelivered and found here as already seen.
+    A concurrent transaction claiming the same id waits for this one (PostgreSQL) or for the
+    write lock (SQLite), then finds the id taken.
     """
-    seen = set(
-        await session.scalars(
-            select(inbox.c.event_id).where(
-                inbox.c.consumer == consumer, inbox.c.event_id.in_(event_ids)
-            )
-        )
+    now = utcnow()
+    rows = [
+        {"consumer": consumer, "event_id": event_id, "processed_at": now}
+        for event_id in dict.fromkeys(event_ids)
+    ]
+    if not rows:
+        return set()
+    statement = (
+        dialect_insert(session, inbox)
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(inbox.c.event_id)
     )
-    new = [event_id for event_id in dict.fromkeys(event_ids) if event_id not in seen]
-    if new:
-        now = utcnow()
-        await session.execute(
-            insert(inbox), [{"consumer": consumer, "event_id": e, "processed_at": now} for e in new]
-        )
-    return set(new)
+    return set((await session.execute(statement, rows)).scalars())

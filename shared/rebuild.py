@@ -2,7 +2,8 @@
 
 With the service stopped: forget the projections (their rows and the consumer's inbox), delete
 the durable consumers, then run the service's consumers until they have caught up with every
-stream. Handlers only use what events say, so the result equals what was there before.
+stream. Handlers only use what events say, so the result equals what was there before. The
+service's background work does not run meanwhile: it would act on half-built projections.
 """
 
 import asyncio
@@ -69,6 +70,7 @@ async def wait_until_caught_up(
 
 async def rebuild(app, consumers: Sequence[EventConsumer], projections: Sequence[Table]) -> None:
     runtime: Runtime = app.state.runtime
+    runtime.background_work = False  # consume and relay only: see Runtime.background_work
     await forget(runtime, consumers, projections)
     async with app.router.lifespan_context(app):
         await asyncio.wait_for(runtime.bus.started.wait(), 60)

@@ -47,6 +47,9 @@ class Runtime:
         )
         # Declare our own stream and every stream we read, so start-up order never matters.
         self.consumers = list(consumers)
+        # The service's own background work (schedulers, deliveries). `expo rebuild` turns it
+        # off: during a replay the projections are half-built, and nothing may be decided on them.
+        self.background_work = True
         streams = [service, *(c.source_service for c in consumers)]
         self.bus = BusSupervisor(self.broker, list(dict.fromkeys(streams)), self.metrics)
         for consumer in consumers:

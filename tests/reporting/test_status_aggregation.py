@@ -5,7 +5,15 @@ from contextlib import AsyncExitStack
 import pytest
 
 from tests.exhibitions.flow import Stack, approved_achievement, county_hall, wait_until_known
-from tests.support import eventually, metric, running_service, service_settings, token
+from tests.support import (
+    eventually,
+    metric,
+    running_service,
+    service_settings,
+    stream_messages,
+    token,
+    unit_body,
+)
 
 pytestmark = pytest.mark.db
 SERVICES = ("registration", "exhibitions", "signings", "publicity", "reporting")
@@ -161,3 +169,39 @@ async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, da
         assert metric(metrics_after, name, county="kongtong") == metric(
             metrics_before, name, county="kongtong"
         )
+
+
+async def test_a_rebuild_only_replays_it_decides_nothing(nats_server, databases, tmp_path):
+    """The scheduler would look at half-rebuilt projections: a briefing issued during a rebuild
+    would print partial figures, and alerts could be raised on them. It does not run."""
+    from services.reporting.app import CONSUMERS, PROJECTIONS, build
+    from shared.migrations import upgrade_async
+    from shared.rebuild import rebuild
+
+    settings = service_settings(nats_server.url, var_dir=tmp_path)
+    await upgrade_async("reporting", settings.database_url("reporting"))  # never started yet
+    async with running_service("registration", settings) as registration:
+        registered = await registration.client.post(
+            "/api/v1/units", json=unit_body("kongtong"), headers=token("county:kongtong")
+        )
+        assert registered.status_code == 201
+
+        async def on_the_bus():
+            return len(await stream_messages(nats_server.url, "expo.registration.>")) == 1
+
+        await eventually(on_the_bus, timeout=15, what="the unit's event on the bus")
+
+    await rebuild(build(settings), CONSUMERS, PROJECTIONS)
+
+    assert await stream_messages(nats_server.url, "expo.reporting.>") == []
+    async with running_service("reporting", settings) as reporting:
+        status = await reporting.client.get("/api/v1/status/kongtong", headers=token("committee"))
+        assert status.json()["units"] == 1, status.json()
+        # Started for real, the scheduler does its work (here: the day's briefing).
+        await eventually(
+            lambda: _said_something(nats_server.url), timeout=15, what="the scheduler speaks"
+        )
+
+
+async def _said_something(nats_url: str) -> bool:
+    return len(await stream_messages(nats_url, "expo.reporting.>")) > 0
