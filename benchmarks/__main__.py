@@ -5,7 +5,8 @@
 - components (in-process): outbox relay, consumer with inbox, auto-allocation;
 - pipeline: N county submissions over HTTP at a fixed concurrency against `expo run`'s
   processes until reporting counts every one (throughput, request-to-visible latency),
-  then submissions at a steady rate (default 100/s) for the latency target;
+  then submissions at a steady rate (default 100/s) for the latency target; next to the
+  raw publish, and to a bare HTTP app that only inserts each submission into SQLite;
 - replay: `expo rebuild reporting` over a stream of at least 100,000 events;
 - peak RSS (VmHWM) of every service process after the pipeline.
 
@@ -23,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import baseline, pipeline, replay
+from benchmarks import baseline, http_baseline, pipeline, replay
 from benchmarks.components import component_rows
 from benchmarks.report import Row, machine, markdown, table_lines, write
 from benchmarks.stack import BENCH_SECRET, Stack, cpu_seconds, peak_rss_mb
@@ -101,12 +102,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def pipeline_rows(
-    args, base: baseline.Baseline, busy: pipeline.Phase, steady: pipeline.Phase
+    args, base: baseline.Baseline, bare_http: float, busy: pipeline.Phase, steady: pipeline.Phase
 ) -> list[Row]:
     rt = base.publish_roundtrip_ms
+    clients = f"{args.concurrency} clients"
     rows = [
+        Row(f"bare HTTP POST + SQLite insert, {clients}", bare_http, "req/s",
+            bare_http, "(itself)", 1.0),
         Row(
-            f"pipeline throughput, {args.concurrency} clients",
+            f"pipeline throughput, {clients}",
             busy.throughput,
             "submissions/s",
             base.publish_per_s,
@@ -115,8 +119,11 @@ def pipeline_rows(
             ">= 0.5x raw publish",
             busy.throughput >= 0.5 * base.publish_per_s,
             baseline_unit="msg/s",
-        )
-    ]
+        ),
+        Row(f"pipeline throughput against bare HTTP, {clients}", busy.throughput,
+            "submissions/s", bare_http, "bare HTTP + insert", busy.throughput / bare_http,
+            baseline_unit="req/s"),
+    ]  # fmt: skip
     for phase, what in (
         (busy, f"{args.concurrency} clients"),
         (steady, f"{steady.offered_rate:.0f}/s steady"),
@@ -221,6 +228,8 @@ async def main(argv: list[str]) -> int:
 
 
 async def run_pipeline(args, base: baseline.Baseline, var_dir: Path, notes: list[str]) -> list[Row]:
+    print(f"pipeline: bare HTTP + SQLite baseline, {args.n} requests...", flush=True)
+    bare_http = await http_baseline.measure(var_dir.parent, args.n, args.concurrency)
     print("pipeline: starting `expo run` (EXPO_DEMO=false, embedded NATS)...", flush=True)
     started = time.perf_counter()
     stack = Stack(var_dir)
@@ -257,7 +266,7 @@ async def run_pipeline(args, base: baseline.Baseline, var_dir: Path, notes: list
     finally:
         stack.stop()
 
-    rows = pipeline_rows(args, base, busy, steady)
+    rows = pipeline_rows(args, base, bare_http, busy, steady)
     for name, peak in peaks.items():
         service = name != "nats-server"
         rows.append(
