@@ -21,6 +21,7 @@ from shared.asyncapi import declare_published_events, event_specification
 from shared.bus import EventConsumer
 from shared.events import Event
 from shared.metrics import HttpMetrics
+from shared.openapi_problems import document_problems
 from shared.problems import install_problem_handlers, problem_response
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -115,6 +116,7 @@ def create_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+    document_problems(app)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RefuseNulCharacters)
     # Added last, so outermost: requests refused by the size limit are counted too.

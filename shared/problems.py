@@ -127,6 +127,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI could not read the body at all (not UTF-8, say): bad input like any
+            # other, named as such, rather than its bare 400.
+            reason = f"the body could not be read as JSON ({type(exc.__cause__).__name__})"
+            body = {
+                "type": "/problems/invalid-input",
+                "title": "Invalid input",
+                "status": 422,
+                "detail": f"body: {reason}",
+                "instance": request.url.path,
+                "errors": [{"field": "body", "reason": reason}],
+            }
+            return problem_response(422, body)
         body = {
             "type": "about:blank",
             "title": str(exc.detail),
