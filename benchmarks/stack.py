@@ -1,22 +1,14 @@
 """A stack of real service processes, started as a person starts it: `expo run`, with
 EXPO_DEMO=false, a temporary EXPO_VAR_DIR and the embedded nats-server."""
 
-import contextlib
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
-from shared.settings import REPO_ROOT
+from shared.expo_process import ExpoProcess
 
-NATS_LINE = re.compile(r"^NATS \(JetStream\)\s+(nats://\S+)")
-SERVICE_LINE = re.compile(r"^([a-z]+)\s+(http://127\.0\.0\.1:\d+)\b")
 BENCH_SECRET = "bench-secret-not-for-production"
 
 
@@ -26,52 +18,22 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env | {"EXPO_AUTH_SECRET": BENCH_SECRET} | extra
 
 
-class Stack:
+class Stack(ExpoProcess):
     def __init__(self, var_dir: Path) -> None:
-        self.var_dir = var_dir
         var_dir.mkdir(parents=True, exist_ok=True)
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "run"],
-            env=clean_env(EXPO_VAR_DIR=str(var_dir), EXPO_DEMO="false"),
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,  # its own process group: stopped as one below
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        self.var_dir = var_dir
+        super().__init__(clean_env(EXPO_VAR_DIR=str(var_dir), EXPO_DEMO="false"))
 
     def wait_ready(self, timeout: float = 180.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(line.startswith("Ready.") for line in self.lines):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError("`expo run` did not get ready:\n" + "\n".join(self.lines))
+        super().wait_ready(timeout)
 
     @property
     def nats_url(self) -> str:
-        for line in self.lines:
-            if found := NATS_LINE.match(line):
-                return found.group(1)
-        raise RuntimeError("no NATS line:\n" + "\n".join(self.lines))
+        return self.nats[0]
 
     @property
     def urls(self) -> dict[str, str]:
-        return {
-            found.group(1): found.group(2)
-            for line in self.lines
-            if (found := SERVICE_LINE.match(line)) and found.group(1) != "NATS"
-        }
+        return {service: url for service, (url, _port) in self.services.items()}
 
     def pids(self) -> dict[str, int]:
         """Each service's process id as it says itself (/healthz), and nats-server's."""
@@ -86,15 +48,8 @@ class Stack:
 
     def stop(self) -> None:
         """Ctrl-C, as a person stops it; whatever is left of its group is killed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
+        self.interrupt(timeout=30)
+        self.kill()
 
 
 def _comm(pid: int) -> str:

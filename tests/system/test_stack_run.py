@@ -4,20 +4,17 @@ a unit registered end to end, and Ctrl-C stopping everything cleanly."""
 import contextlib
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 
 import httpx
 import pytest
 
+from shared.expo_process import ExpoProcess
 from shared.launcher import installed_services
 from shared.natsserver import port_is_free
-from shared.settings import REPO_ROOT
 from tests.support import TEST_SECRET, eventually, metric, stream_messages, unit_body
 
 # One worker runs the system tests, one after another: they start whole stacks on fixed ports.
@@ -27,77 +24,14 @@ UNIT_EVENTS = "expo.registration.unit.registered"
 READY_TIMEOUT = 120.0  # generous: five services start on a machine busy with other tests
 EXIT_TIMEOUT = 20.0
 
-NATS_LINE = re.compile(r"^NATS \(JetStream\)\s+(nats://127\.0\.0\.1:(\d+))\s+\[embedded\]")
-SERVICE_LINE = re.compile(r"^([a-z]+)\s+(http://127\.0\.0\.1:(\d+))\b")
-TOKEN_LINE = re.compile(r"^  (\S+)\s+(\S+)$")
 
+class ExpoRun(ExpoProcess):
+    """`expo run` as the tests start it, torn down by killing its whole process group."""
 
-class ExpoRun:
-    """The `expo run` process, with its printed lines collected as they come."""
-
-    def __init__(self, env: dict[str, str], new_session: bool = False) -> None:
-        self.lines: list[str] = []
-        self.default_nats_port_taken = False
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "run"],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=new_session,
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(line.startswith("Ready.") for line in self.lines):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise AssertionError(f"`expo run` not ready after {timeout}s:\n" + "\n".join(self.lines))
-
-    @property
-    def nats(self) -> tuple[str, int]:
-        for line in self.lines:
-            if found := NATS_LINE.match(line):
-                return found.group(1), int(found.group(2))
-        raise AssertionError("no embedded NATS line:\n" + "\n".join(self.lines))
-
-    @property
-    def services(self) -> dict[str, tuple[str, int]]:
-        return {
-            found.group(1): (found.group(2), int(found.group(3)))
-            for line in self.lines
-            if (found := SERVICE_LINE.match(line))
-        }
-
-    @property
-    def tokens(self) -> dict[str, str]:
-        start = next(i for i, line in enumerate(self.lines) if line.startswith("Demo tokens"))
-        tokens = {}
-        for line in self.lines[start + 1 :]:
-            if not (found := TOKEN_LINE.match(line)):
-                break
-            tokens[found.group(1)] = found.group(2)
-        return tokens
+    default_nats_port_taken = False
 
     def stop(self) -> None:
-        """Kill the whole process group: the launcher and anything it left behind."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (PermissionError, ProcessLookupError):
-            if self.process.poll() is None:
-                self.process.kill()
-        self.process.wait(timeout=10)
+        self.kill()
 
 
 def user_env(tmp_path, demo: bool = False) -> dict[str, str]:
@@ -154,6 +88,9 @@ async def test_expo_run_serves_a_unit_end_to_end_and_ctrl_c_stops_everything(exp
     expo_run.wait_ready(READY_TIMEOUT)
 
     nats_url, nats_port = expo_run.nats
+    assert any(
+        line.startswith("NATS (JetStream)") and "[embedded]" in line for line in expo_run.lines
+    )
     if expo_run.default_nats_port_taken:  # someone else's NATS: the launcher picks another port
         assert nats_port != 4222
     services = expo_run.services
