@@ -1,5 +1,6 @@
 """Services and nats-server as real OS processes, for tests that kill and restart them."""
 
+import asyncio
 import atexit
 import contextlib
 import os
@@ -13,11 +14,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from shared.clock import offset_to
 from shared.natsserver import NatsServer, free_port
 from shared.settings import REPO_ROOT
-from tests.support import PREPARATION_DAY, TEST_SECRET, eventually, metric
+from tests.support import PREPARATION_DAY, TEST_SECRET, database_env, eventually, metric
 
 # Generous: on a machine busy with other tests, importing one service alone took 11 s.
 START_TIMEOUT = 90.0
@@ -131,7 +135,7 @@ def migrated_databases(services: Sequence[str], env: dict[str, str]) -> dict[str
         migrations = {
             service: subprocess.Popen(
                 [sys.executable, "-m", "shared.cli", "migrate", service],
-                env=env | {f"EXPO_{service.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{db}"},
+                env=env | {database_env(service): f"sqlite+aiosqlite:///{db}"},
                 cwd=REPO_ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
@@ -146,21 +150,26 @@ def migrated_databases(services: Sequence[str], env: dict[str, str]) -> dict[str
 
 
 class ProcessStack:
-    """Service processes and nats-server on one store, each database a SQLite file."""
+    """Service processes and nats-server on one store. Each database is a SQLite file, or
+    with `backend="postgresql"` the PostgreSQL database the `databases` fixture prepared."""
 
-    def __init__(self, tmp_path: Path, services: Sequence[str]) -> None:
+    def __init__(self, tmp_path: Path, services: Sequence[str], backend: str = "sqlite") -> None:
         self.tmp_path = tmp_path
+        self.backend = backend
         self.services: list[ServiceProcess] = []
         self.nats: list[NatsServer] = []
         self.nats_port = free_port()  # nothing listens here until a test starts NATS
-        self.db = {s: tmp_path / f"{s}.db" for s in services}
+        self.db = {s: tmp_path / f"{s}.db" for s in services}  # the SQLite files
+        self.database_urls = {
+            s: os.environ[database_env(s)]
+            if backend == "postgresql"
+            else f"sqlite+aiosqlite:///{self.db[s]}"
+            for s in services
+        }
         env = {k: v for k, v in os.environ.items() if not k.startswith("EXPO_")}
         self.env = env | {
             "EXPO_NATS_URL": f"nats://127.0.0.1:{self.nats_port}",
-            **{
-                f"EXPO_{s.upper()}_DATABASE_URL": f"sqlite+aiosqlite:///{db}"
-                for s, db in self.db.items()
-            },
+            **{database_env(s): url for s, url in self.database_urls.items()},
             "EXPO_AUTH_SECRET": TEST_SECRET,
             "EXPO_ENV": "test",
             "EXPO_CLOCK_OFFSET_DAYS": str(offset_to(PREPARATION_DAY)),
@@ -170,8 +179,22 @@ class ProcessStack:
             # Messages pulled but not acked by a killed consumer come back after this.
             "EXPO_CONSUMER_ACK_WAIT": str(ACK_WAIT_SECONDS),
         }
-        for service, template in migrated_databases(list(self.db), self.env).items():
-            shutil.copyfile(template, self.db[service])
+        if backend != "postgresql":
+            for service, template in migrated_databases(list(self.db), self.env).items():
+                shutil.copyfile(template, self.db[service])
+
+    async def query(self, service: str, sql: str, **params) -> list[tuple]:
+        """Rows of a service's database, read as an operator would, on either backend."""
+        engine = create_async_engine(self.database_urls[service], poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                return [tuple(row) for row in (await conn.execute(text(sql), params)).all()]
+        finally:
+            await engine.dispose()
+
+    def query_sync(self, service: str, sql: str, **params) -> list[tuple]:
+        """`query` from a thread of its own (not from a running event loop)."""
+        return asyncio.run(self.query(service, sql, **params))
 
     @property
     def nats_url(self) -> str:
@@ -203,10 +226,12 @@ class ProcessStack:
 
 @contextlib.contextmanager
 def process_stack(
-    tmp_path: Path, services: Sequence[str] = ("registration", "reporting")
+    tmp_path: Path,
+    services: Sequence[str] = ("registration", "reporting"),
+    backend: str = "sqlite",
 ) -> Iterator[ProcessStack]:
     """A stack whose processes are all killed at the end, whatever the test did."""
-    stack = ProcessStack(tmp_path, services)
+    stack = ProcessStack(tmp_path, services, backend)
     try:
         yield stack
     finally:
