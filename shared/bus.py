@@ -183,16 +183,17 @@ class EventConsumer:
             wanted.append((raw, event))
         if not wanted:
             return
+        events = [event for _raw, event in wanted]
         try:
             async with self._unit_of_work() as uow:
-                outcomes = await self._apply(uow, [event for _raw, event in wanted])
+                outcomes = await self._apply(uow, events)
                 await uow.commit()
         except Exception:
             # Something in the batch failed: apply one by one to isolate it.
             for raw, event in wanted:
                 await self._process_one(raw, event)
             return
-        handled = Counter((event.type, outcome) for (_raw, event), outcome in zip(wanted, outcomes))
+        handled = Counter((e.type, outcome) for e, outcome in zip(events, outcomes, strict=True))
         for (event_type, outcome), n in handled.items():
             self._metrics.events_handled.labels(self.consumer, event_type, outcome).inc(n)
         for raw, _event in wanted:

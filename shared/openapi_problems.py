@@ -71,7 +71,7 @@ def document_problems(app: FastAPI) -> None:
             # Routes of included routers, with their prefixes, as FastAPI's own document sees them.
             for route in iter_route_contexts(app.routes):
                 if isinstance(route.original_route, APIRoute) and route.include_in_schema:
-                    for method in route.methods:
+                    for method in route.methods or ():
                         operation = schema["paths"][route.path_format].get(method.lower())
                         if operation is not None:
                             _add_problems(operation, refusals(route, method))
@@ -79,6 +79,7 @@ def document_problems(app: FastAPI) -> None:
             schemas.update(PROBLEM_SCHEMAS)
             for fastapi_own in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(fastapi_own, None)  # its 422 shape is never sent
+            return schema  # FastAPI keeps it as app.openapi_schema, the one served from now on
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -109,13 +109,15 @@ class Event(BaseModel):
     def example(cls) -> dict[str, Any]:
         """The example as it appears on the wire (JSON body), with a stable id: a fresh copy
         each time, so a caller that edits it cannot change the published contract."""
-        return copy.deepcopy({
-            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:expo:example:{cls.TYPE}")),
-            "type": cls.TYPE,
-            "occurred_at": EXAMPLE_TIME,
-            "edition": EXAMPLE_EDITION,
-            **cls.EXAMPLE,
-        })
+        return copy.deepcopy(
+            {
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:expo:example:{cls.TYPE}")),
+                "type": cls.TYPE,
+                "occurred_at": EXAMPLE_TIME,
+                "edition": EXAMPLE_EDITION,
+                **cls.EXAMPLE,
+            }
+        )
 
     @property
     def subject(self) -> str:
