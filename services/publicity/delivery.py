@@ -96,8 +96,8 @@ async def _push_one(runtime: Runtime, client: httpx.AsyncClient, targets, delive
 async def _retry_later(runtime: Runtime, delivery: dict, error: str) -> None:
     attempts = delivery["attempts"] + 1
     log.warning("push to %s failed (attempt %d): %s", delivery["channel"], attempts, error)
-    async with runtime.sessions() as session, session.begin():
-        await session.execute(
+    async with runtime.unit_of_work() as uow:  # a writer like any other (queued on SQLite)
+        await uow.session.execute(
             update(deliveries)
             .where(deliveries.c.id == delivery["id"])
             .values(
@@ -107,6 +107,7 @@ async def _retry_later(runtime: Runtime, delivery: dict, error: str) -> None:
                 next_attempt_at=runtime.clock.now() + retry_delay(attempts),
             )
         )
+        await uow.commit()
 
 
 def _payload(runtime: Runtime, item: dict, delivery: dict) -> dict:
