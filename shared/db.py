@@ -6,6 +6,8 @@ Each service owns one database. SQLite (WAL) is the default; PostgreSQL in compo
 import asyncio
 import contextlib
 import functools
+import time
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 
@@ -134,16 +136,33 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def writer_queue(url: str) -> AbstractAsyncContextManager:
+def writer_queue(
+    url: str, observe_wait: Callable[[float], None] = lambda _seconds: None
+) -> AbstractAsyncContextManager:
     """What a process's write transactions hold from their first statement to their commit.
 
     SQLite takes one writer at a time, and a writer that finds the database locked sleeps in
     SQLite's busy handler (1, 2, 5 ... 100 ms between tries), often long after the lock was
     freed: under concurrent requests most of the tail latency was those sleeps. Writers of
-    one process queue here instead, each starting as soon as the one before has committed.
-    PostgreSQL locks rows, not the database: nothing to queue there.
+    one process queue here instead, each starting as soon as the one before has committed;
+    `observe_wait` is told how long each waited. PostgreSQL locks rows, not the database:
+    nothing to queue there.
     """
-    return asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
+    return WriterQueue(observe_wait) if url.startswith("sqlite") else contextlib.nullcontext()
+
+
+class WriterQueue:
+    def __init__(self, observe_wait: Callable[[float], None]) -> None:
+        self._lock = asyncio.Lock()
+        self._observe_wait = observe_wait
+
+    async def __aenter__(self) -> None:
+        arrived = time.perf_counter()
+        await self._lock.acquire()
+        self._observe_wait(time.perf_counter() - arrived)
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._lock.release()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

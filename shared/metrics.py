@@ -15,6 +15,7 @@ Refresher = Callable[[], Awaitable[None]]
 
 # Requests here read or write a few rows: milliseconds normally, seconds when something is wrong.
 HTTP_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+WRITER_WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 # The route label of a request no route answered (404s, redirects, bodies refused before
 # routing): one fixed value, so scanners probing random paths cannot grow the label set.
 UNMATCHED_ROUTE = "unmatched"
@@ -88,6 +89,14 @@ class ServiceMetrics:
             "Time from a request's arrival to its response's end",
             ["method", "route"],
             buckets=HTTP_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+        self.writer_wait = Histogram(
+            "expo_db_writer_wait_seconds",
+            "Time a unit of work waited for the process's other writers (SQLite only: "
+            "writers of one process take turns on the database's single write lock)",
+            buckets=WRITER_WAIT_BUCKETS,
             registry=self.registry,
         )
 

@@ -29,10 +29,12 @@ class Runtime:
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self.idempotency = metadata.tables["idempotency_keys"]
-        self.engine = create_engine(settings.database_url(service))
-        self.writers = writer_queue(settings.database_url(service))
-        self.sessions = session_factory(self.engine)
         self.metrics = ServiceMetrics(service)
+        self.engine = create_engine(settings.database_url(service))
+        self.writers = writer_queue(
+            settings.database_url(service), self.metrics.writer_wait.observe
+        )
+        self.sessions = session_factory(self.engine)
         self.broker = make_broker(
             service, settings.nats_url, self.metrics, settings.shutdown_timeout
         )
