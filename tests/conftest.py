@@ -106,3 +106,36 @@ async def databases(request, tmp_path, monkeypatch):
         await _empty(url)
         monkeypatch.setenv(database_env(service), url)
     yield "postgresql"
+
+
+@pytest.fixture
+def report_figure(record_property):
+    """Record a line for the summary `make test` prints at its end: what a stress test
+    injected, sent or counted. (Printing would be hidden by the capture, and by the workers.)"""
+
+    def report(line: str) -> None:
+        record_property(FIGURE, line)
+
+    return report
+
+
+FIGURE = "figure"
+
+
+def pytest_terminal_summary(terminalreporter):
+    figures = sorted(
+        (report.nodeid.split("[", 1)[0], value)  # by test, whatever its parameters
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if report.when == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == FIGURE
+    )
+    if figures:
+        terminalreporter.section("what the stress tests injected and counted")
+        test = None
+        for nodeid, line in figures:
+            if nodeid != test:
+                test = nodeid
+                terminalreporter.write_line(test)
+            terminalreporter.write_line(f"  {line}")

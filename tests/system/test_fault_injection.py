@@ -3,8 +3,9 @@ between commit and publish, reporting killed in the middle of a batch, a long NA
 every service stopped gracefully with work in flight.
 
 After each fault, every submission registration accepted is in its database, on the stream
-exactly once, and counted exactly once by reporting. Each test prints one line saying what
-was injected and what was counted (visible with `-s`, and in the failure message).
+exactly once, and counted exactly once by reporting. Each test reports one line saying what
+was injected and what was counted: `make test` prints them at its end (and a failure, in its
+message).
 
 The services' databases are SQLite, and PostgreSQL too when EXPO_TEST_DATABASE_URL points at
 one; the long outage runs on SQLite only.
@@ -324,7 +325,11 @@ async def take_tally(stack: ProcessStack, load: CountySubmissions, reporting: Se
 
 
 async def assert_each_submission_once(
-    stack: ProcessStack, load: CountySubmissions, reporting: ServiceProcess, injected: str
+    stack: ProcessStack,
+    load: CountySubmissions,
+    reporting: ServiceProcess,
+    injected: str,
+    report_figure,
 ) -> None:
     """Waits for the stack to settle, then compares what every part of it holds."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
@@ -335,7 +340,7 @@ async def assert_each_submission_once(
             break
         await asyncio.sleep(0.5)
     line = f"{injected} [{stack.backend}] -> {tally.summary()}"
-    print(f"\n{line}")
+    report_figure(line)
     assert load.accepted > 0, line
     assert not problems, "\n".join([line, *problems])
 
@@ -353,7 +358,7 @@ def stack(tmp_path, databases):
         yield stack
 
 
-async def test_nats_server_killed_and_restarted_on_its_store(stack):
+async def test_nats_server_killed_and_restarted_on_its_store(stack, report_figure):
     stack.start_nats()
     registration, reporting = await start_services(stack, "registration", "reporting")
 
@@ -366,11 +371,15 @@ async def test_nats_server_killed_and_restarted_on_its_store(stack):
         await load.accept_more(15)
 
     await assert_each_submission_once(
-        stack, load, reporting, "(a) nats-server SIGKILLed under load, restarted on its store"
+        stack,
+        load,
+        reporting,
+        "(a) nats-server SIGKILLed under load, restarted on its store",
+        report_figure,
     )
 
 
-async def test_registration_killed_between_commit_and_publish(stack):
+async def test_registration_killed_between_commit_and_publish(stack, report_figure):
     stack.start_nats()
     registration, reporting = await start_services(stack, "registration", "reporting")
     nc = await nats.connect(stack.nats_url)
@@ -433,6 +442,7 @@ async def test_registration_killed_between_commit_and_publish(stack):
         reporting,
         f"(b) registration SIGKILLed with {committed_unpublished} events committed, unpublished;"
         f" again mid-relay with {published_unmarked} published, not marked",
+        report_figure,
     )
 
 
@@ -443,7 +453,7 @@ async def skipped_as_duplicates(reporting: ServiceProcess) -> float:
     return sample_total(exposition, "expo_events_handled_total", outcome="duplicate")
 
 
-async def test_reporting_killed_in_the_middle_of_a_batch(stack):
+async def test_reporting_killed_in_the_middle_of_a_batch(stack, report_figure):
     stack.start_nats()
     registration, reporting = await start_services(stack, "registration", "reporting")
 
@@ -489,7 +499,7 @@ async def test_reporting_killed_in_the_middle_of_a_batch(stack):
     # landed between the commit and the acks. That window is too narrow to demand it every run:
     # test_crash_recovery.py hits it with a backlog of several batches.
     injected = f"(c) reporting SIGKILLed mid-batch: {'; '.join(kills)}"
-    await assert_each_submission_once(stack, load, reporting, injected)
+    await assert_each_submission_once(stack, load, reporting, injected, report_figure)
 
 
 async def handlers_in_flight(js, service: str, load: CountySubmissions) -> bool:
@@ -514,7 +524,9 @@ def graceful_shutdowns(service: ServiceProcess) -> int:
     return service.log_file.read_text(errors="replace").count("Application shutdown complete.")
 
 
-async def test_each_service_stopped_with_sigterm_while_handlers_are_in_flight(tmp_path, databases):
+async def test_each_service_stopped_with_sigterm_while_handlers_are_in_flight(
+    tmp_path, databases, report_figure
+):
     services = ("registration", "exhibitions", "signings", "publicity", "reporting")
     with process_stack(tmp_path, services, backend=databases) as stack:
         stack.start_nats()
@@ -552,6 +564,7 @@ async def test_each_service_stopped_with_sigterm_while_handlers_are_in_flight(tm
             load,
             running["reporting"],
             f"(e) SIGTERM, clean exit, restart: {', '.join(stopped)}",
+            report_figure,
         )
 
 
@@ -561,7 +574,7 @@ async def test_each_service_stopped_with_sigterm_while_handlers_are_in_flight(tm
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 # A group of its own ("faults_outage"): it mostly waits, beside the other fault tests.
 @pytest.mark.xdist_group("outage")
-async def test_nats_away_longer_than_a_reconnect_cycle(stack):
+async def test_nats_away_longer_than_a_reconnect_cycle(stack, report_figure):
     stack.start_nats()
     registration, reporting = await start_services(stack, "registration", "reporting")
 
@@ -582,4 +595,5 @@ async def test_nats_away_longer_than_a_reconnect_cycle(stack):
         load,
         reporting,
         f"(d) NATS stopped for {outage:.0f}s, {accepted_while_away} accepted meanwhile",
+        report_figure,
     )
