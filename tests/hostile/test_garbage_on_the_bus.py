@@ -79,7 +79,7 @@ REPLICA_TABLE = {"exhibitions": "exhibits", "signings": "achievements", "reporti
 
 
 async def test_garbage_on_the_streams_is_dead_lettered_with_a_reason_and_the_next_event_applies(
-    consumers, nc, nats_server, report_figure
+    consumers, nc, nats_server, databases, report_figure
 ):
     js = nc.jetstream()
     registration, signings_stream = stream_name("registration"), stream_name("signings")
@@ -163,7 +163,8 @@ async def test_garbage_on_the_streams_is_dead_lettered_with_a_reason_and_the_nex
         info = await js.consumer_info(registration, durable)
         assert (info.num_pending, info.num_ack_pending) == (0, 0), f"{durable} is stalled"
     report_figure(
-        f"{len(garbage) + 2} garbage messages ({', '.join(garbage)}, no headers) on the streams: "
+        f"[{databases}] {len(garbage) + 2} garbage messages ({', '.join(garbage)}, no headers) "
+        "on the streams: "
         f"dead-lettered with a reason by {', '.join(consumers)}; none applied, none stalled, "
         "the next valid event applied"
     )
