@@ -24,11 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import baseline, http_baseline, pipeline, replay
+from benchmarks import baseline, http_baseline, pipeline, postgres, replay
 from benchmarks.components import component_rows
 from benchmarks.report import Row, machine, markdown, table_lines, write
 from benchmarks.stack import BENCH_SECRET, Stack, cpu_seconds, peak_rss_mb
 from shared.auth import issue_token
+from shared.launcher import installed_services
 from shared.settings import REPO_ROOT
 
 SERVICE_RSS_LIMIT_MB = 200
@@ -91,6 +92,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=[],
         choices=["components", "pipeline", "replay"],
         help="leave a part out",
+    )
+    p.add_argument(
+        "--postgres",
+        default=env_default("postgres", ""),
+        metavar="URL",
+        help="run the pipeline's services on this PostgreSQL server (a database each, made "
+        "and dropped), e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres; "
+        "default: SQLite",
     )
     p.add_argument(
         "--output",
@@ -159,6 +168,12 @@ async def main(argv: list[str]) -> int:
         "steady rate": f"{args.rate:.0f}/s for {args.rate_seconds:.0f} s",
         "replay events": args.replay_events,
         "poll interval": f"{args.poll_interval * 1000:.0f} ms",
+        "services' databases": (
+            f"PostgreSQL {await postgres.server_version(args.postgres)} (the pipeline; the "
+            "components, the replay and the bare HTTP baseline use SQLite)"
+            if args.postgres
+            else "SQLite"
+        ),
     }
     print(f"{m.cpu}, {m.cores} cores; load average {m.load_before[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="expo-bench-") as tmpdir:
@@ -178,7 +193,11 @@ async def main(argv: list[str]) -> int:
             rows += await component_rows(tmp / "components", args.component_events)
 
         if "pipeline" not in args.skip:
-            rows += await run_pipeline(args, base, tmp / "stack", notes)
+            if args.postgres:
+                async with postgres.databases(args.postgres, installed_services()) as urls:
+                    rows += await run_pipeline(args, base, tmp / "stack", notes, urls)
+            else:
+                rows += await run_pipeline(args, base, tmp / "stack", notes)
 
         if "replay" not in args.skip:
             print(f"replay: {args.replay_events} events, then `expo rebuild reporting`...",
@@ -227,12 +246,18 @@ async def main(argv: list[str]) -> int:
     return 0
 
 
-async def run_pipeline(args, base: baseline.Baseline, var_dir: Path, notes: list[str]) -> list[Row]:
+async def run_pipeline(
+    args,
+    base: baseline.Baseline,
+    var_dir: Path,
+    notes: list[str],
+    database_urls: dict[str, str] | None = None,
+) -> list[Row]:
     print(f"pipeline: bare HTTP + SQLite baseline, {args.n} requests...", flush=True)
     bare_http = await http_baseline.measure(var_dir.parent, args.n, args.concurrency)
     print("pipeline: starting `expo run` (EXPO_DEMO=false, embedded NATS)...", flush=True)
     started = time.perf_counter()
-    stack = Stack(var_dir)
+    stack = Stack(var_dir, database_urls)
     try:
         await asyncio.to_thread(stack.wait_ready)
         ready_after = time.perf_counter() - started

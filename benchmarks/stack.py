@@ -19,10 +19,15 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 class Stack(ExpoProcess):
-    def __init__(self, var_dir: Path) -> None:
+    def __init__(self, var_dir: Path, database_urls: dict[str, str] | None = None) -> None:
+        """`database_urls`: a database per service (PostgreSQL); SQLite files otherwise."""
         var_dir.mkdir(parents=True, exist_ok=True)
         self.var_dir = var_dir
-        super().__init__(clean_env(EXPO_VAR_DIR=str(var_dir), EXPO_DEMO="false"))
+        databases = {
+            f"EXPO_{service.upper()}_DATABASE_URL": url
+            for service, url in (database_urls or {}).items()
+        }
+        super().__init__(clean_env(EXPO_VAR_DIR=str(var_dir), EXPO_DEMO="false", **databases))
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         super().wait_ready(timeout)
