@@ -100,13 +100,13 @@ def create_app(
             asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
             *(
                 asyncio.create_task(work(runtime), name=f"{service}-{work.__name__}")
-                for work in (background if runtime.background_work else ())
+                for work in background
             ),
         ]
         try:
             yield
         finally:
-            await _shut_down(runtime, tasks)
+            await runtime.shut_down(tasks)
 
     app = FastAPI(
         title=f"ExpoOps {service}",
@@ -125,25 +125,6 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(_operations_router(runtime, description))
     return app
-
-
-async def _shut_down(runtime: Runtime, tasks: list[asyncio.Task]) -> None:
-    """Stop background work, the broker and the database, each within the shutdown timeout:
-    a stuck part is logged and left behind rather than holding the process forever."""
-    limit = runtime.settings.shutdown_timeout
-    for task in tasks:
-        task.cancel()
-    _done, stuck = await asyncio.wait(tasks, timeout=limit)
-    for task in stuck:
-        log.warning("%s did not stop within %.0fs", task.get_name(), limit)
-    for step, name in ((runtime.broker.stop, "broker"), (runtime.engine.dispose, "database")):
-        try:
-            async with asyncio.timeout(limit):
-                await step()
-        except TimeoutError:
-            log.warning("the %s did not stop within %.0fs", name, limit)
-        except Exception:
-            log.warning("stopping the %s failed", name, exc_info=True)
 
 
 def _operations_router(runtime: Runtime, description: str) -> APIRouter:

@@ -226,14 +226,15 @@ class EventConsumer:
 
     async def _apply(self, uow: UnitOfWork, events: list[Event]) -> list[str]:
         """Apply events in order, skipping those the inbox has already seen."""
-        new = await claim(uow.session, self._inbox, self.consumer, [str(e.id) for e in events])
+        ids = [str(e.id) for e in events]
+        new = await claim(uow.session, self._inbox, self.consumer, ids)
         outcomes = []
         batched: dict[Handler, list[Event]] = {h: [] for h in self._batch_handlers}
-        for event in events:
-            if str(event.id) not in new:
+        for event, event_id in zip(events, ids, strict=True):
+            if event_id not in new:
                 outcomes.append("duplicate")
                 continue
-            new.discard(str(event.id))  # the same event twice in one batch: apply once
+            new.discard(event_id)  # the same event twice in one batch: apply once
             outcomes.append("processed")
             handler = self._handlers[event.type][1]
             if handler in batched:

@@ -76,14 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "rebuild":
         import asyncio
-        import importlib
 
         from shared.rebuild import rebuild as replay
 
-        app_module = importlib.import_module(f"services.{args.service}.app")
-        asyncio.run(
-            replay(app_module.build(settings), app_module.CONSUMERS, app_module.PROJECTIONS)
-        )
+        asyncio.run(replay(args.service, settings))
         print(f"{args.service}: projections rebuilt from the streams")
         return 0
     if args.command == "token":

@@ -2,11 +2,13 @@
 
 With the service stopped: forget the projections (their rows and the consumer's inbox), delete
 the durable consumers, then run the service's consumers until they have caught up with every
-stream. Handlers only use what events say, so the result equals what was there before. The
-service's background work does not run meanwhile: it would act on half-built projections.
+stream. Handlers only use what events say, so the result equals what was there before. A
+service that can be rebuilt keeps its consumers in `handlers.CONSUMERS` and its projection
+tables in `models.PROJECTIONS` (with `models.metadata`).
 """
 
 import asyncio
+import importlib
 import time
 from collections.abc import Sequence
 
@@ -16,6 +18,7 @@ from sqlalchemy import Table, delete
 
 from shared.bus import EventConsumer
 from shared.runtime import Runtime
+from shared.settings import Settings
 
 
 async def forget(
@@ -68,10 +71,20 @@ async def wait_until_caught_up(
         await nc.close()
 
 
-async def rebuild(app, consumers: Sequence[EventConsumer], projections: Sequence[Table]) -> None:
-    runtime: Runtime = app.state.runtime
-    runtime.background_work = False  # consume and relay only: see Runtime.background_work
-    await forget(runtime, consumers, projections)
-    async with app.router.lifespan_context(app):
+async def rebuild(service: str, settings: Settings) -> None:
+    """Only the service's consumers (and its outbox relay) run: not its HTTP app, not its
+    background work, which would act on half-built projections."""
+    handlers = importlib.import_module(f"services.{service}.handlers")
+    models = importlib.import_module(f"services.{service}.models")
+    consumers: Sequence[EventConsumer] = handlers.CONSUMERS
+    runtime = Runtime(service, models.metadata, settings, consumers)
+    await forget(runtime, consumers, models.PROJECTIONS)
+    tasks = [
+        asyncio.create_task(runtime.bus.run(), name=f"{service}-bus"),
+        asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
+    ]
+    try:
         await asyncio.wait_for(runtime.bus.started.wait(), 60)
         await wait_until_caught_up(runtime, consumers)
+    finally:
+        await runtime.shut_down(tasks)

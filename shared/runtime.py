@@ -1,5 +1,7 @@
 """Everything one service process holds: settings, database, broker, outbox relay, metrics."""
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 from sqlalchemy import MetaData, text
@@ -11,6 +13,8 @@ from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import Settings
 from shared.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -49,14 +53,31 @@ class Runtime:
         )
         # Declare our own stream and every stream we read, so start-up order never matters.
         self.consumers = list(consumers)
-        # The service's own background work (schedulers, deliveries). `expo rebuild` turns it
-        # off: during a replay the projections are half-built, and nothing may be decided on them.
-        self.background_work = True
         streams = [service, *(c.source_service for c in consumers)]
         self.bus = BusSupervisor(self.broker, list(dict.fromkeys(streams)), self.metrics)
         for consumer in consumers:
             consumer.attach(self.broker, self.unit_of_work, self.inbox, self.metrics, settings)
         self.metrics.on_scrape(self._refresh_outbox_metrics)
+
+    async def shut_down(self, tasks: Sequence[asyncio.Task]) -> None:
+        """Stop the given background tasks, the broker and the database, each within the
+        shutdown timeout: a stuck part is logged and left behind rather than holding the
+        process forever."""
+        limit = self.settings.shutdown_timeout
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _done, stuck = await asyncio.wait(tasks, timeout=limit)
+            for task in stuck:
+                log.warning("%s did not stop within %.0fs", task.get_name(), limit)
+        for step, name in ((self.broker.stop, "broker"), (self.engine.dispose, "database")):
+            try:
+                async with asyncio.timeout(limit):
+                    await step()
+            except TimeoutError:
+                log.warning("the %s did not stop within %.0fs", name, limit)
+            except Exception:
+                log.warning("stopping the %s failed", name, exc_info=True)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(

@@ -4,14 +4,13 @@ from services.reporting.api import router
 from services.reporting.api_dispatch import router as dispatch_router
 from services.reporting.handlers import CONSUMERS
 from services.reporting.metrics import install_metrics
-from services.reporting.models import PROJECTIONS, metadata
+from services.reporting.models import metadata
 from services.reporting.scheduler import schedule_forever
 from shared.app import create_app
 from shared.events import REPORTING_EVENTS
 from shared.settings import Settings
 
 SERVICE = "reporting"
-__all__ = ["CONSUMERS", "PROJECTIONS", "build"]
 
 
 def build(settings: Settings | None = None):

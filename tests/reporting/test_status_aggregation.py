@@ -137,7 +137,6 @@ async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp
 
 
 async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, databases, tmp_path):
-    from services.reporting.app import CONSUMERS, PROJECTIONS, build
     from shared.rebuild import rebuild
 
     settings = service_settings(nats_server.url, var_dir=tmp_path)
@@ -155,7 +154,7 @@ async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, da
         metrics_before = (await svc["reporting"].client.get("/metrics")).text
         await stack.pop_all().aclose()  # every service stops; reporting is rebuilt while stopped
 
-    await rebuild(build(settings), CONSUMERS, PROJECTIONS)
+    await rebuild("reporting", settings)
     async with running_service("reporting", settings) as reporting:
         after = (await reporting.client.get("/api/v1/status", headers=token("committee"))).json()
         metrics_after = (await reporting.client.get("/metrics")).text
@@ -174,7 +173,6 @@ async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, da
 async def test_a_rebuild_only_replays_it_decides_nothing(nats_server, databases, tmp_path):
     """The scheduler would look at half-rebuilt projections: a briefing issued during a rebuild
     would print partial figures, and alerts could be raised on them. It does not run."""
-    from services.reporting.app import CONSUMERS, PROJECTIONS, build
     from shared.migrations import upgrade_async
     from shared.rebuild import rebuild
 
@@ -191,7 +189,7 @@ async def test_a_rebuild_only_replays_it_decides_nothing(nats_server, databases,
 
         await eventually(on_the_bus, timeout=15, what="the unit's event on the bus")
 
-    await rebuild(build(settings), CONSUMERS, PROJECTIONS)
+    await rebuild("reporting", settings)
 
     assert await stream_messages(nats_server.url, "expo.reporting.>") == []
     async with running_service("reporting", settings) as reporting:
