@@ -139,7 +139,7 @@ def create_engine(url: str) -> AsyncEngine:
 def writer_queue(
     url: str, observe_wait: Callable[[float], None] = lambda _seconds: None
 ) -> AbstractAsyncContextManager:
-    """What a process's write transactions hold from their first statement to their commit.
+    """What a process's units of work hold from their start to their commit.
 
     SQLite takes one writer at a time, and a writer that finds the database locked sleeps in
     SQLite's busy handler (1, 2, 5 ... 100 ms between tries), often long after the lock was

@@ -98,6 +98,18 @@ def _named_error(loc: tuple[Any, ...], message: str) -> dict[str, str]:
     return {"field": field, "reason": message}
 
 
+def _invalid_input(request: Request, errors: list[dict[str, str]]):
+    body = {
+        "type": f"/problems/{InvalidInput.slug}",
+        "title": InvalidInput.title,
+        "status": InvalidInput.status,
+        "detail": "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+        "instance": request.url.path,
+        "errors": errors,
+    }
+    return problem_response(InvalidInput.status, body)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
@@ -114,16 +126,7 @@ def install_problem_handlers(app: FastAPI) -> None:
                 )
             else:
                 errors.append(_named_error(tuple(err["loc"]), err["msg"]))
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        body = {
-            "type": "/problems/invalid-input",
-            "title": "Invalid input",
-            "status": 422,
-            "detail": detail,
-            "instance": request.url.path,
-            "errors": errors,
-        }
-        return problem_response(422, body)
+        return _invalid_input(request, errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -131,15 +134,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             # FastAPI could not read the body at all (not UTF-8, say): bad input like any
             # other, named as such, rather than its bare 400.
             reason = f"the body could not be read as JSON ({type(exc.__cause__).__name__})"
-            body = {
-                "type": "/problems/invalid-input",
-                "title": "Invalid input",
-                "status": 422,
-                "detail": f"body: {reason}",
-                "instance": request.url.path,
-                "errors": [{"field": "body", "reason": reason}],
-            }
-            return problem_response(422, body)
+            return _invalid_input(request, [{"field": "body", "reason": reason}])
         body = {
             "type": "about:blank",
             "title": str(exc.detail),

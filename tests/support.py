@@ -105,6 +105,21 @@ def unit_body(county: str = "kongtong", name: str | None = None, **overrides) ->
     } | overrides
 
 
+def achievement_body(unit_id: str, **overrides) -> dict:
+    """A county's draft achievement for `POST /api/v1/achievements`."""
+    return {
+        "unit_id": unit_id,
+        "title": "旱作农业全膜双垄沟播技术",
+        "field": "agriculture",
+        "summary": "在崆峒区推广十万亩，增产两成。",
+        "maturity": "pilot",
+        "patents": ["CN201910000001.X"],
+        "floor_area_m2": 12,
+        "power_kw": 3,
+        "live_demo": True,
+    } | overrides
+
+
 def database_env(service: str) -> str:
     return f"EXPO_{service.upper()}_DATABASE_URL"
 

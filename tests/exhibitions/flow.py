@@ -11,6 +11,7 @@ from tests.support import (
     token,
     unit_body,
 )
+from tests.support import achievement_body as support_achievement_body
 
 
 @dataclass
@@ -30,16 +31,19 @@ async def registration_and_exhibitions(nats_url: str, tmp_path, **overrides):
 
 
 def achievement_body(unit_id: str, **overrides) -> dict:
-    return {
-        "unit_id": unit_id,
-        "title": "旱作农业节水技术",
-        "field": "agriculture",
-        "summary": "A water-saving technique for dry farming.",
-        "maturity": "pilot",
-        "floor_area_m2": 9,
-        "power_kw": 1,
-        "live_demo": False,
-    } | overrides
+    """A small exhibit with no live demonstration: what the halls here are sized for."""
+    return (
+        support_achievement_body(
+            unit_id,
+            title="旱作农业节水技术",
+            summary="A water-saving technique for dry farming.",
+            patents=[],
+            floor_area_m2=9,
+            power_kw=1,
+            live_demo=False,
+        )
+        | overrides
+    )
 
 
 async def approved_achievement(stack: Stack, county: str = "kongtong", **overrides) -> dict:

@@ -15,6 +15,7 @@ import pytest
 
 from shared.clock import offset_to
 from tests.support import (
+    achievement_body,
     eventually,
     running_service,
     service_settings,
@@ -95,20 +96,6 @@ async def frozen_registration(nats_server, databases, tmp_path):
     )
     async with running_service("registration", settings) as svc:
         yield svc
-
-
-def achievement_body(unit_id: str, **overrides) -> dict:
-    return {
-        "unit_id": unit_id,
-        "title": "旱作农业全膜双垄沟播技术",
-        "field": "agriculture",
-        "summary": "在崆峒区推广十万亩，增产两成。",
-        "maturity": "pilot",
-        "patents": ["CN201910000001.X"],
-        "floor_area_m2": 12,
-        "power_kw": 3,
-        "live_demo": True,
-    } | overrides
 
 
 async def create_unit(client, county="kongtong", headers=None, **overrides) -> dict:

@@ -24,7 +24,7 @@ import nats
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import eventually, stream_messages, token, unit_body
+from tests.support import achievement_body, eventually, stream_messages, token, unit_body
 from tests.system.processes import (
     ACK_WAIT_SECONDS,
     ProcessStack,
@@ -46,20 +46,6 @@ UNIT_REGISTERED = "expo.registration.unit.registered"
 ACHIEVEMENT_DRAFTED = "expo.registration.achievement.drafted"
 # Longer than the clients' reconnect cycle and than the stream's duplicate window (2 min).
 LONG_OUTAGE_SECONDS = 130.0
-
-
-def achievement_body(unit_id: str) -> dict:
-    return {
-        "unit_id": unit_id,
-        "title": "旱作农业全膜双垄沟播技术",
-        "field": "agriculture",
-        "summary": "在崆峒区推广十万亩，增产两成。",
-        "maturity": "pilot",
-        "patents": [],
-        "floor_area_m2": 12,
-        "power_kw": 3,
-        "live_demo": False,
-    }
 
 
 class CountySubmissions:
