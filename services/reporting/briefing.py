@@ -5,7 +5,7 @@ import html
 import json
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select
 
 from services.reporting import tasks as task_cases
 from services.reporting.cadence import periods, reporters, standing
@@ -49,24 +49,26 @@ async def issue(
             rule="outside_dispatch",
         )
     existing = (await uow.session.execute(select(briefings).where(briefings.c.day == day))).first()
-    if existing is not None:
-        if not reissue:
-            return existing._asdict()
-        await uow.session.execute(delete(briefings).where(briefings.c.day == day))
-    per_county = await county_status(uow.session, edition)
-    snapshot = _snapshot(per_county)
+    if existing is not None and not reissue:
+        return existing._asdict()
+    # What is news runs from the last briefing of an earlier day, never from this day's own
+    # earlier issue: a re-issue covers the window its first issue covered, brought up to now.
     previous = (
         await uow.session.execute(
-            select(briefings.c.snapshot)
+            select(briefings.c.snapshot, briefings.c.issued_at)
             .where(briefings.c.day < day)
             .order_by(briefings.c.day.desc())
             .limit(1)
         )
-    ).scalar()
-    changes = _changes(json.loads(previous) if previous else {}, snapshot, edition)
+    ).first()
+    if existing is not None:
+        await uow.session.execute(delete(briefings).where(briefings.c.day == day))
+    per_county = await county_status(uow.session, edition)
+    snapshot = _snapshot(per_county)
+    changes = _changes(json.loads(previous.snapshot) if previous else {}, snapshot, edition)
     late_tasks = await task_cases.query_tasks(uow, now, overdue=True)
     missing = await missing_reports(uow, edition, now)
-    problems = await _problems(uow, now)
+    problems = await _problems(uow, previous.issued_at if previous else None)
     failed_halls = [c for c, s in per_county.items() if s["hall"]["inspection_failed"]]
     days_to_launch = (edition.dates.launch_day - day).days
     close_to_launch = days_to_launch <= edition.reports.halls_ready_days
@@ -167,12 +169,31 @@ def _stale_lines(o: dict) -> list[str]:
     return [f"{p['county']}: {p['count']} {p['stage']}" for p in o["stale_projects"]]
 
 
-async def _problems(uow: UnitOfWork, now: datetime) -> list[dict]:
-    rows = await uow.session.execute(
-        select(reports.c.reporter, reports.c.period, reports.c.problems)
-        .where(reports.c.submitted_at >= now - timedelta(days=1), reports.c.problems != "")
-        .order_by(reports.c.reporter, reports.c.period, reports.c.version)
+async def _problems(uow: UnitOfWork, since: datetime | None) -> list[dict]:
+    """The problems of the reports filed or corrected since the last briefing (all of them
+    before the first one). A report counts once, as its latest version says: a problem a
+    correction dropped is not listed."""
+    latest = (
+        select(reports.c.reporter, reports.c.period, func.max(reports.c.version).label("version"))
+        .group_by(reports.c.reporter, reports.c.period)
+        .subquery()
     )
+    query = (
+        select(reports.c.reporter, reports.c.period, reports.c.problems)
+        .join(
+            latest,
+            and_(
+                reports.c.reporter == latest.c.reporter,
+                reports.c.period == latest.c.period,
+                reports.c.version == latest.c.version,
+            ),
+        )
+        .where(reports.c.problems != "")
+        .order_by(reports.c.reporter, reports.c.period)
+    )
+    if since is not None:
+        query = query.where(reports.c.submitted_at > since)
+    rows = await uow.session.execute(query)
     return [{"reporter": r, "period": p, "problems": text} for r, p, text in rows]
 
 
