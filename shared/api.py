@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -10,9 +10,10 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import URL
 
 from shared.auth import InvalidToken, Principal, verify_token
 from shared.db import utcnow
@@ -51,16 +52,48 @@ def require_county_access(principal: Principal, county: str) -> None:
         raise Forbidden(f"{principal.role} may not act for county {county!r}", field="county")
 
 
+def known_code(runtime: Runtime, code_set: str, value: str, field: str | None = None) -> str:
+    """`value` if the edition has it in `code_set` (see Edition.code_sets), else a 422."""
+    known = runtime.edition.code_sets[code_set]
+    if value not in known:
+        raise InvalidInput(
+            f"unknown {code_set} {value!r}; known: {', '.join(sorted(known))}",
+            field=field or code_set,
+        )
+    return value
+
+
+def county_filter(
+    runtime: RuntimeDep,
+    county: Annotated[str | None, Query(description="A county code of the edition")] = None,
+) -> str | None:
+    return None if county is None else known_code(runtime, "county", county)
+
+
+CountyFilter = Annotated[str | None, Depends(county_filter)]
+"""`?county=`: one of the edition's counties (its OpenAPI enum), else a 422."""
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
         max_length=200,
-        description="A retried POST with the same key returns the first answer, creates nothing.",
+        pattern=r"^[\x21-\x7e]+$",
+        description=(
+            "Optional; any printable ASCII text unique to this change (a UUID, say). A retry "
+            "with the same key and the same request replays the first answer — its status, "
+            "body and Location, with `Idempotent-Replayed: true` — and changes nothing. A "
+            "retry that arrives while the first is still running waits for it and replays "
+            "its answer. The same key with a different request is refused (422). Refusals "
+            "are not kept: a refused request may be sent again with its key."
+        ),
     ),
 ]
 
 Action = Callable[[UnitOfWork], Awaitable[Any]]
+Locate = Callable[[dict], str]
 
 
 async def write(
@@ -70,46 +103,89 @@ async def write(
     key: str | None,
     action: Action,
     status_code: int = 201,
+    location: Locate | None = None,
 ) -> JSONResponse:
     """Run `action` in one transaction and answer with its result.
 
-    With an Idempotency-Key, the answer is stored in the same transaction; a retry with the
-    same key and body replays it, the same key with another body is refused.
+    With an Idempotency-Key, the key is claimed first thing in the transaction and the answer
+    stored in it before the commit. A retry that overlaps the first request blocks on that
+    claim (PostgreSQL: on the key's unique index entry; SQLite: on the database's one write
+    lock) until the first commits, then finds the stored answer and replays it; if the first
+    was refused and rolled back, the retry runs as if it were first. So a retry never meets
+    the business rules its own first attempt tripped (a unit "already" registered, a booth
+    "already" taken). `location(body)` gives the Location header of a created resource.
     """
-    fingerprint = hashlib.sha256(
-        request.method.encode() + request.url.path.encode() + await request.body()
-    ).hexdigest()
+    fingerprint = request_fingerprint(request.method, request.url, await request.body())
     if key is not None:
-        replay = await _stored_answer(runtime, principal, key, fingerprint)
+        replay = await _stored_answer(runtime, principal, key, fingerprint, location)
         if replay is not None:
             return replay
-    try:
-        async with runtime.unit_of_work() as uow:
-            body = jsonable_encoder(await action(uow))
+    async with runtime.unit_of_work() as uow:
+        claimed = key is None or await _claim(uow, principal, key, fingerprint, runtime)
+        if claimed:
+            try:
+                body = jsonable_encoder(await action(uow))
+            except IntegrityError:
+                raise Conflict("the change conflicts with one written at the same time") from None
             if key is not None:
+                t = runtime.idempotency
                 await uow.session.execute(
-                    insert(runtime.idempotency).values(
-                        principal=principal.id,
-                        key=key,
-                        fingerprint=fingerprint,
-                        status_code=status_code,
-                        body=json.dumps(body),
-                        created_at=utcnow(),
-                    )
+                    update(t)
+                    .where(t.c.principal == principal.id, t.c.key == key)
+                    .values(status_code=status_code, body=json.dumps(body))
                 )
             await uow.commit()
+    if not claimed:
+        # Another request with this key committed while this one waited: answer as it did.
+        replay = await _stored_answer(runtime, principal, key or "", fingerprint, location)
+        if replay is None:  # it was claimed and released in between: rare, and safe to retry
+            raise Conflict("another request with this Idempotency-Key just ended; retry")
+        return replay
+    headers = {"Location": location(body)} if location else None
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def _claim(
+    uow: UnitOfWork, principal: Principal, key: str, fingerprint: str, runtime: Runtime
+) -> bool:
+    """Insert the key's row (its answer is filled in before the commit); False if taken."""
+    try:
+        await uow.session.execute(
+            insert(runtime.idempotency).values(
+                principal=principal.id,
+                key=key,
+                fingerprint=fingerprint,
+                status_code=0,
+                body="",
+                created_at=utcnow(),
+            )
+        )
     except IntegrityError:
-        # A concurrent request with the same key won the race: answer as it did.
-        if key is not None and (
-            replay := await _stored_answer(runtime, principal, key, fingerprint)
-        ):
-            return replay
-        raise Conflict("the change conflicts with data written at the same time; retry") from None
-    return JSONResponse(body, status_code=status_code)
+        return False  # the transaction is spoilt: the caller leaves it, rolled back
+    return True
+
+
+def request_fingerprint(method: str, url: URL, body: bytes) -> str:
+    """What makes two requests "the same": method, path, query and the body's meaning.
+
+    The body is compared as parsed JSON, written canonically (sorted members, no blanks):
+    RFC 8259 gives member order no meaning, so a client that re-serialises its request
+    on a retry still replays.
+    """
+    try:
+        canonical = json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except ValueError:
+        canonical = body
+    query = "&".join(sorted(url.query.split("&"))) if url.query else ""
+    return hashlib.sha256(
+        b"\n".join([method.encode(), url.path.encode(), query.encode(), canonical])
+    ).hexdigest()
 
 
 async def _stored_answer(
-    runtime: Runtime, principal: Principal, key: str, fingerprint: str
+    runtime: Runtime, principal: Principal, key: str, fingerprint: str, location: Locate | None
 ) -> JSONResponse | None:
     t = runtime.idempotency
     async with runtime.sessions() as session:
@@ -127,9 +203,11 @@ async def _stored_answer(
             "this Idempotency-Key was already used for a different request",
             field="Idempotency-Key",
         )
-    return JSONResponse(
-        json.loads(row.body), status_code=row.status_code, headers={"Idempotent-Replayed": "true"}
-    )
+    body = json.loads(row.body)
+    headers = {"Idempotent-Replayed": "true"}
+    if location is not None:
+        headers["Location"] = location(body)
+    return JSONResponse(body, status_code=row.status_code, headers=headers)
 
 
 T = TypeVar("T")
@@ -142,6 +220,9 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+MAX_OFFSET = 10_000_000  # far past any list here, well inside every database's integers
+
+
 @dataclass(frozen=True)
 class PageRequest:
     limit: int
@@ -150,7 +231,7 @@ class PageRequest:
 
 def page_request(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page")] = 50,
-    offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")] = 0,
 ) -> PageRequest:
     return PageRequest(limit, offset)
 
@@ -168,6 +249,17 @@ async def paginate(
     return Page(items=items, total=total or 0, limit=page.limit, offset=page.offset)
 
 
+def page_of(items: Sequence[T], page: PageRequest) -> Page[T]:
+    """One page of a list computed in memory (a matrix, a plan), in the same shape."""
+    chosen = list(items[page.offset : page.offset + page.limit])
+    return Page(items=chosen, total=len(items), limit=page.limit, offset=page.offset)
+
+
+def at(template: str) -> Locate:
+    """The Location of a created resource, from its answer: `at("/api/v1/units/{id}")`."""
+    return lambda body: template.format(**body)
+
+
 def run_use_case(
     runtime: Runtime,
     request: Request,
@@ -176,9 +268,11 @@ def run_use_case(
     use_case,
     *args,
     status_code: int = 200,
+    location: Locate | None = None,
 ):
     """`use_case(uow, edition, now, principal, *args)` in one transaction, idempotently: the
-    shape every service's write endpoints share."""
+    shape every service's write endpoints share. A creation passes `status_code=201` and
+    `location=at(...)`."""
     return write(
         runtime,
         request,
@@ -186,4 +280,5 @@ def run_use_case(
         key,
         lambda uow: use_case(uow, runtime.edition, runtime.clock.now(), principal, *args),
         status_code=status_code,
+        location=location,
     )

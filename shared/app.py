@@ -9,6 +9,7 @@ import logging
 import os
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -88,7 +89,9 @@ def create_app(
     background: Sequence[Callable[[Runtime], Coroutine[Any, Any, None]]] = (),
     settings: Settings | None = None,
     description: str = "",
+    rules: type[StrEnum] | None = None,
 ) -> FastAPI:
+    """`rules` is the service's enum of business-rule names, the `rule` of its 409s."""
     settings = settings or Settings()
     runtime = Runtime(service, metadata, settings, consumers)
     declare_published_events(runtime.broker, publishes)
@@ -116,7 +119,7 @@ def create_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    document_problems(app)
+    document_problems(app, rules or (), settings.edition.code_sets)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RefuseNulCharacters)
     # Added last, so outermost: requests refused by the size limit are counted too.

@@ -199,6 +199,27 @@ class Edition(BaseModel):
     def group_codes(self) -> frozenset[str]:
         return frozenset(g.code for g in self.working_groups)
 
+    @cached_property
+    def reporter_ids(self) -> tuple[str, ...]:
+        """Who files written reports: every county and every working group."""
+        return tuple(
+            [f"county:{c.code}" for c in self.counties]
+            + [f"group:{g.code}" for g in self.working_groups]
+        )
+
+    @cached_property
+    def code_sets(self) -> dict[str, tuple[str, ...]]:
+        """The closed sets a request field or parameter of this name takes (for OpenAPI)."""
+        channels = tuple(c.code for c in self.publicity.channels)
+        return {
+            "county": tuple(c.code for c in self.counties),
+            "group": tuple(g.code for g in self.working_groups),
+            "reporter": self.reporter_ids,
+            "channel": channels,
+            "channels": channels,
+            "activity": tuple(a.code for a in self.publicity.activities),
+        }
+
     def county(self, code: str) -> County | None:
         return next((c for c in self.counties if c.code == code), None)
 

@@ -1,4 +1,6 @@
-"""The problems each operation can answer, in its OpenAPI document.
+"""The contract every operation keeps, written into its OpenAPI document: the problems it
+can answer, the rules a 409 names, the Location of what a 201 created, and the edition's
+codes where a field or parameter takes one.
 
 FastAPI documents the 2xx answer and a 422 in its own shape; a service answers every refusal
 as `application/problem+json` (shared/problems.py) instead. A client generated from the
@@ -8,6 +10,8 @@ name a record, does it change anything, does it take input), so a new route is d
 without anyone remembering to.
 """
 
+import copy
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,7 +19,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 
 from shared.api import authenticate
-from shared.problems import PROBLEM_JSON
+from shared.problems import PROBLEM_JSON, SharedRule
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 PROBLEM = "#/components/schemas/Problem"
@@ -38,6 +42,11 @@ PROBLEM_SCHEMAS: dict[str, Any] = {
                 "description": "Each field at fault and why",
                 "items": {"$ref": "#/components/schemas/ProblemFieldError"},
             },
+            "rule": {"type": "string", "description": "On a 409: the business rule that "
+                     "refused the request; switch on it, not on the text", "enum": []},
+            "allowed": {"type": "array", "items": {"type": "string"},
+                        "description": "On a 409, where the choice is a closed set: what "
+                        "would have been accepted (e.g. the moves allowed from this state)"},
         },
     },
     "ProblemFieldError": {
@@ -61,9 +70,33 @@ DESCRIPTIONS = {
 }
 
 
-def document_problems(app: FastAPI) -> None:
-    """Have `app.openapi()` list, for every operation, the refusals it can answer."""
+CREATED_HEADERS = {
+    "Location": {
+        "description": "Where the created resource can be read",
+        "schema": {"type": "string"},
+    }
+}
+REPLAY_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the "
+        "same Idempotency-Key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
+def document_problems(
+    app: FastAPI, rules: Iterable[str] = (), codes: Mapping[str, Iterable[str]] | None = None
+) -> None:
+    """Have `app.openapi()` list, for every operation, the refusals it can answer.
+
+    `rules` are the service's business-rule names (a 409's `rule`); `codes` maps a field or
+    parameter name to the edition's codes it takes (`county` -> kongtong, huating, ...), so
+    the document says what the service accepts, not merely "a string".
+    """
     generate = app.openapi
+    rule_names = sorted({str(r) for r in rules} | {str(r) for r in SharedRule})
+    closed_sets = {name: sorted(values) for name, values in (codes or {}).items()}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -75,8 +108,11 @@ def document_problems(app: FastAPI) -> None:
                         operation = schema["paths"][route.path_format].get(method.lower())
                         if operation is not None:
                             _add_problems(operation, refusals(route, method))
+                            _add_success_headers(operation, method)
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            schemas.update(PROBLEM_SCHEMAS)
+            schemas.update(copy.deepcopy(PROBLEM_SCHEMAS))
+            schemas["Problem"]["properties"]["rule"]["enum"] = rule_names
+            _close_code_sets(schema, closed_sets)
             for fastapi_own in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(fastapi_own, None)  # its 422 shape is never sent
             return schema  # FastAPI keeps it as app.openapi_schema, the one served from now on
@@ -109,6 +145,40 @@ def _add_problems(operation: dict[str, Any], statuses: list[str]) -> None:
             "description": DESCRIPTIONS[status],
             "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM}}},
         }
+
+
+def _add_success_headers(operation: dict[str, Any], method: str) -> None:
+    for status, response in operation.get("responses", {}).items():
+        if status == "201":
+            response.setdefault("headers", {}).update(CREATED_HEADERS)
+        if status.startswith("2") and method in WRITES:
+            response.setdefault("headers", {}).update(REPLAY_HEADER)
+
+
+def _close_code_sets(document: dict[str, Any], closed_sets: dict[str, list[str]]) -> None:
+    """Give each parameter or property named after a code set (`county`...) its enum."""
+    if not closed_sets:
+        return
+
+    def close(schema: dict[str, Any], name: str) -> None:
+        values = closed_sets.get(name)
+        if values is None:
+            return
+        for option in schema.get("anyOf", [schema]):
+            if option.get("type") == "string" and "enum" not in option:
+                option.pop("maxLength", None)
+                option.pop("pattern", None)
+                option["enum"] = values
+            elif option.get("type") == "array" and option.get("items", {}).get("type") == "string":
+                option["items"] = {"type": "string", "enum": values}
+
+    for path in document.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []):
+                close(parameter.get("schema", {}), parameter["name"])
+    for component in document.get("components", {}).get("schemas", {}).values():
+        for name, prop in component.get("properties", {}).items():
+            close(prop, name)
 
 
 def _depends_on(dependant: Dependant, call) -> bool:

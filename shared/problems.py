@@ -5,12 +5,15 @@ Bad input never becomes a 500 and never shows a stack trace.
 
 import logging
 import re
+from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -45,14 +48,44 @@ class InvalidInput(Problem):
     status, slug, title = 422, "invalid-input", "Invalid input"
 
 
+class SharedRule(StrEnum):
+    """Rules every service may answer with, beside its own (each service's `Rule` enum)."""
+
+    CONCURRENT_CHANGE = "concurrent_change"  # another request changed the record meanwhile
+
+
 class RuleViolated(Problem):
-    """A well-formed request that a business rule forbids (e.g. a forbidden transition)."""
+    """A well-formed request that a business rule forbids (e.g. a forbidden transition).
+
+    `rule` is the name clients switch on (declared per service in its OpenAPI `Problem`);
+    `allowed`, where there is a closed set, says what would have been accepted.
+    """
 
     status, slug, title = 409, "rule-violated", "Not allowed by the rules"
 
+    def __init__(
+        self,
+        detail: str,
+        *,
+        rule: StrEnum | str,
+        field: str | None = None,
+        allowed: Iterable[str] | None = None,
+        **extra: Any,
+    ) -> None:
+        if allowed is not None:
+            extra["allowed"] = sorted(str(a) for a in allowed)
+        super().__init__(detail, field=field, rule=str(rule), **extra)
 
-class Conflict(Problem):
+
+class Conflict(RuleViolated):
+    """A write that lost a race with another request: retrying after a reload may succeed."""
+
     status, slug, title = 409, "conflict", "Conflict"
+
+    def __init__(
+        self, detail: str, *, rule: StrEnum | str = SharedRule.CONCURRENT_CHANGE, **kw: Any
+    ) -> None:
+        super().__init__(detail, rule=rule, **kw)
 
 
 class NotFound(Problem):
@@ -135,13 +168,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             # other, named as such, rather than its bare 400.
             reason = f"the body could not be read as JSON ({type(exc.__cause__).__name__})"
             return _invalid_input(request, [{"field": "body", "reason": reason}])
-        body = {
-            "type": "about:blank",
-            "title": str(exc.detail),
-            "status": exc.status_code,
-            "instance": request.url.path,
-        }
-        return problem_response(exc.status_code, body, getattr(exc, "headers", None))
+        return framework_problem(request, exc)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
@@ -154,3 +181,40 @@ def install_problem_handlers(app: FastAPI) -> None:
             "instance": request.url.path,
         }
         return problem_response(500, body)
+
+
+def framework_problem(request: Request, exc: StarletteHTTPException):
+    """The framework's own refusals (no such path, wrong method) in the same shape as ours."""
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 404:
+        slug, title = "not-found", "Not found"
+        detail = f"no resource at {request.url.path}"
+        if isinstance(exc.detail, str) and exc.detail != "Not Found":
+            detail = exc.detail
+    elif exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        slug, title = "method-not-allowed", "Method not allowed"
+        detail = f"{request.url.path} does not take {request.method}; it takes {', '.join(allowed)}"
+    else:
+        slug, title = f"http-{exc.status_code}", str(exc.detail)
+        detail = str(exc.detail)
+    body = {
+        "type": f"/problems/{slug}",
+        "title": title,
+        "status": exc.status_code,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    return problem_response(exc.status_code, body, headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path (the router names only the first route's)."""
+    scope = {**request.scope, "method": "\0"}  # a method no route takes: path matches only
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= route.methods
+    return sorted(methods)

@@ -1,6 +1,7 @@
 """The exhibitions service process."""
 
 from services.exhibitions.api import router
+from services.exhibitions.domain import Rule
 from services.exhibitions.handlers import registration_events
 from services.exhibitions.metrics import install_metrics
 from services.exhibitions.models import metadata
@@ -19,6 +20,7 @@ def build(settings: Settings | None = None):
         consumers=[registration_events],
         publishes=EXHIBITIONS_EVENTS,
         settings=settings,
+        rules=Rule,
         description="Halls, booths, booth assignment and achievement release sessions.",
     )
     install_metrics(app.state.runtime)

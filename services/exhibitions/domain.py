@@ -8,6 +8,30 @@ from shared.edition import Edition
 from shared.problems import Forbidden, RuleViolated
 
 
+class Rule(StrEnum):
+    """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
+
+    ONE_HALL_PER_COUNTY = "one_hall_per_county"
+    HALL_CODE_TAKEN = "hall_code_taken"
+    BOOTH_CODE_UNIQUE = "booth_code_unique"
+    STAGE_ORDER = "stage_order"  # halls move one stage at a time
+    # only a passing safety inspection reaches safety_inspected
+    INSPECTION_REQUIRED = "inspection_required"
+    INSPECTION_STAGE = "inspection_stage"
+    TRANSITION = "transition"
+    BOOTH_TAKEN = "booth_taken"
+    ALREADY_ASSIGNED = "already_assigned"
+    # the achievement is not approved (or not known) in exhibitions' replica
+    NOT_APPROVED = "not_approved"
+    AREA = "area"  # the booth is too small
+    POWER = "power"  # the booth has too little power
+    OTHER_COUNTY = "other_county"  # the achievement belongs to another county than the hall
+    BOOTH_FREE = "booth_free"
+    PLAN_APPLIED = "plan_applied"
+    STALE_PLAN = "stale_plan"  # the plan was overtaken by other changes; propose it again
+    VENUE_OVERLAP = "venue_overlap"
+
+
 class HallKind(StrEnum):
     COUNTY = "county"  # each county runs one (县区成果展厅)
     THEMED = "themed"  # e.g. a city-level or sector hall

@@ -2,6 +2,7 @@
 
 from services.publicity.api import router
 from services.publicity.delivery import push_forever, release_embargoed_forever
+from services.publicity.domain import Rule
 from services.publicity.metrics import install_metrics
 from services.publicity.models import metadata
 from shared.app import create_app
@@ -19,6 +20,7 @@ def build(settings: Settings | None = None):
         publishes=PUBLICITY_EVENTS,
         background=[release_embargoed_forever, push_forever],
         settings=settings,
+        rules=Rule,
         description="Editorial review, publishing per channel, and information bulletins.",
     )
     install_metrics(app.state.runtime)

@@ -8,6 +8,17 @@ from shared.edition import Edition
 from shared.problems import Forbidden, RuleViolated
 
 
+class Rule(StrEnum):
+    """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
+
+    TRANSITION = "transition"
+    PUBLISHED_IMMUTABLE = "published_immutable"  # a published item changes only by a correction
+    ALREADY_DECIDED = "already_decided"
+    EMBARGO_IN_PAST = "embargo_in_past"
+    NOT_PUBLISHING = "not_publishing"
+    NOT_MANUAL_PENDING = "not_manual_pending"
+
+
 class ItemKind(StrEnum):
     NEWS = "news"  # 新闻稿
     PRESS_RELEASE = "press_release"  # 通稿

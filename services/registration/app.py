@@ -1,6 +1,7 @@
 """The registration service process."""
 
 from services.registration.api import router
+from services.registration.domain import Rule
 from services.registration.metrics import install_metrics
 from services.registration.models import metadata
 from shared.app import create_app
@@ -17,6 +18,7 @@ def build(settings: Settings | None = None):
         routers=[router],
         publishes=REGISTRATION_EVENTS,
         settings=settings,
+        rules=Rule,
         description="County science bureaus register participating units and their achievements.",
     )
     install_metrics(app.state.runtime)

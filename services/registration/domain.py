@@ -11,6 +11,16 @@ from shared.problems import Forbidden, RuleViolated
 PHONE_PATTERN = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
+class Rule(StrEnum):
+    """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
+
+    # the move is not allowed from the current status; `allowed` lists those that are
+    TRANSITION = "transition"
+    # registration is frozen; only the committee may change it
+    REGISTRATION_FREEZE = "registration_freeze"
+    NAME_TAKEN = "name_taken"  # the county already has a unit of that name
+
+
 class UnitKind(StrEnum):
     """Who takes part (参展单位): departments, colleges, institutes, enterprises."""
 

@@ -2,6 +2,7 @@
 
 from services.reporting.api import router
 from services.reporting.api_dispatch import router as dispatch_router
+from services.reporting.domain import Rule
 from services.reporting.handlers import CONSUMERS
 from services.reporting.metrics import install_metrics
 from services.reporting.models import metadata
@@ -22,6 +23,7 @@ def build(settings: Settings | None = None):
         publishes=REPORTING_EVENTS,
         background=[schedule_forever],
         settings=settings,
+        rules=Rule,
         description="Status aggregated from every service's events, for people and Prometheus.",
     )
     install_metrics(app.state.runtime)

@@ -1,6 +1,7 @@
 """The signings service process."""
 
 from services.signings.api import router
+from services.signings.domain import Rule
 from services.signings.handlers import registration_events
 from services.signings.metrics import install_metrics
 from services.signings.models import metadata
@@ -19,6 +20,7 @@ def build(settings: Settings | None = None):
         consumers=[registration_events],
         publishes=SIGNINGS_EVENTS,
         settings=settings,
+        rules=Rule,
         description="The project signing pipeline and the ceremony running order.",
     )
     install_metrics(app.state.runtime)

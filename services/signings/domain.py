@@ -8,6 +8,17 @@ from shared.edition import Edition
 from shared.problems import Forbidden, RuleViolated
 
 
+class Rule(StrEnum):
+    """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
+
+    TRANSITION = "transition"
+    REASON_REQUIRED = "reason_required"
+    NOT_AGREED = "not_agreed"
+    SLOT_HELD = "slot_held"
+    ALREADY_IN_SLOT = "already_in_slot"
+    SLOT_TIME_TAKEN = "slot_time_taken"
+
+
 class PartnerKind(StrEnum):
     ENTERPRISE = "enterprise"  # 企业
     COLLEGE = "college"  # 院校

@@ -1,0 +1,10 @@
+"""Reporting's business rules that a request can meet."""
+
+from enum import StrEnum
+
+
+class Rule(StrEnum):
+    """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
+
+    OUTSIDE_DISPATCH = "outside_dispatch"  # briefings cover the dispatch period only
+    PERIOD_NOT_STARTED = "period_not_started"  # a report is filed once its period has begun
