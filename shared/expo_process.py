@@ -17,13 +17,25 @@ NATS_LINE = re.compile(r"^NATS \(JetStream\)\s+(nats://127\.0\.0\.1:(\d+))\s+\[(
 SERVICE_LINE = re.compile(r"^([a-z]+)\s+(http://127\.0\.0\.1:(\d+))\b")
 TOKEN_LINE = re.compile(r"^  (\S+)\s+(\S+)$")
 
+# Runs the rest of its command line with SIGINT ignored, as a script's background job starts.
+WITH_SIGINT_IGNORED = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
 
 class ExpoProcess:
-    def __init__(self, env: dict[str, str], new_session: bool = True) -> None:
-        """`new_session`: its own process group, so that `kill` reaches all it started."""
+    def __init__(
+        self, env: dict[str, str], new_session: bool = True, sigint_ignored: bool = False
+    ) -> None:
+        """`new_session`: its own process group, so that `kill` reaches all it started.
+        `sigint_ignored`: started as `expo run &` in a script is, SIGINT ignored from the start."""
         self.lines: list[str] = []
+        command = [sys.executable, "-m", "shared.cli", "run"]
+        if sigint_ignored:
+            command = [sys.executable, "-c", WITH_SIGINT_IGNORED, *command]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "run"],
+            command,
             env=env,
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
@@ -38,6 +50,12 @@ class ExpoProcess:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
+
+    def wait(self, timeout: float) -> int:
+        """Its exit code, once it has ended and all it printed has been read."""
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        return code
 
     def output(self) -> str:
         return "\n".join(self.lines)

@@ -145,12 +145,18 @@ def write_shell_variables(
     return path
 
 
-def _interrupt(*_args) -> None:
-    raise KeyboardInterrupt
+def _on_stop_request(handler) -> None:
+    """What SIGINT (Ctrl-C) and SIGTERM (`kill`) do to the launcher: the same thing."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
 
 
 def run() -> int:
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the stack as Ctrl-C does
+    # A terminal's Ctrl-C reaches the whole process group, and the services and nats-server
+    # stop on it whatever they inherited: the launcher must hear it too. Started in the
+    # background of a script, it inherits SIGINT ignored, and without a handler of its own it
+    # would take its children's clean exits for failures.
+    _on_stop_request(signal.default_int_handler)  # KeyboardInterrupt
     settings = Settings()
     var: Path = settings.var_dir
     (var / "log").mkdir(parents=True, exist_ok=True)
@@ -165,6 +171,7 @@ def run() -> int:
         nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log")
 
     children: dict[str, tuple[subprocess.Popen, str]] = {}
+    stopped_on_purpose = False
 
     def stop_all(*_args) -> None:
         for process, _url in children.values():
@@ -221,7 +228,14 @@ def run() -> int:
                     return 1
             time.sleep(0.5)
     except KeyboardInterrupt:
+        # A second Ctrl-C while the children stop would leave them behind: each one is waited
+        # for (and killed past its shutdown timeout) however impatient the person is.
+        _on_stop_request(signal.SIG_IGN)
+        stopped_on_purpose = True
         print("\nStopping...", flush=True)
         return 0
     finally:
+        _on_stop_request(signal.SIG_IGN)
         stop_all()
+        if stopped_on_purpose:
+            print("Stopped.", flush=True)

@@ -7,7 +7,9 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -46,10 +48,13 @@ def user_env(tmp_path, demo: bool = False) -> dict[str, str]:
 
 
 @pytest.fixture
-def expo_run(tmp_path):
-    # Its own session, so the teardown can kill the whole tree if a test fails midway.
+def expo_run(tmp_path, request):
+    """`expo run` in a session of its own, so the teardown can kill the whole tree if a test
+    fails midway. Parametrized indirectly with "sigint-ignored", it starts as `expo run &` in a
+    script does: with SIGINT ignored."""
     default_nats_port_taken = not nothing_listens(4222)  # true on the CI machine
-    run = ExpoRun(user_env(tmp_path), new_session=True)
+    sigint_ignored = getattr(request, "param", None) == "sigint-ignored"
+    run = ExpoRun(user_env(tmp_path), new_session=True, sigint_ignored=sigint_ignored)
     run.default_nats_port_taken = default_nats_port_taken
     try:
         yield run
@@ -137,24 +142,42 @@ async def test_expo_run_serves_a_unit_end_to_end_and_ctrl_c_stops_everything(exp
         assert other_county.status_code == 403
 
     expo_run.process.send_signal(signal.SIGINT)
-    assert expo_run.process.wait(timeout=EXIT_TIMEOUT) == 0
+    assert expo_run.wait(timeout=EXIT_TIMEOUT) == 0
     assert any(line.startswith("Stopping") for line in expo_run.lines)
+    assert expo_run.lines[-1] == "Stopped.", expo_run.output()
 
     await assert_everything_stopped(
         expo_run, [nats_port, *(port for _url, port in services.values())]
     )
 
 
-async def test_ctrl_c_in_a_terminal_stops_the_whole_stack(expo_run):
-    """A terminal's Ctrl-C reaches the launcher, nats-server and every service at once."""
+@pytest.mark.parametrize(
+    "expo_run", ["sigint-default", "sigint-ignored"], ids=["terminal", "script"], indirect=True
+)
+async def test_ctrl_c_on_the_whole_group_is_a_clean_stop(expo_run):
+    """A terminal's Ctrl-C reaches the launcher, nats-server and every service at once. It is a
+    stop on purpose, not a failure: every service and nats-server ends, the launcher says
+    "Stopped." and exits 0 (make then reports no error). Also when it was started in the
+    background of a script, with SIGINT ignored, which the services and nats-server do not
+    inherit: they stop on it anyway, and the launcher took their exits for failures."""
     expo_run.wait_ready(READY_TIMEOUT)
     _nats_url, nats_port = expo_run.nats
     ports = [nats_port, *(port for _url, port in expo_run.services.values())]
     assert len(ports) == 1 + len(installed_services())
+    stack = [
+        *children_named(expo_run.process.pid, "nats-server"),
+        *children_named(expo_run.process.pid, Path(sys.executable).name[:15]),  # the services
+    ]
+    assert len(stack) == len(ports), stack
 
     os.killpg(expo_run.process.pid, signal.SIGINT)
 
-    assert expo_run.process.wait(timeout=EXIT_TIMEOUT) == 0
+    exit_code = expo_run.wait(timeout=EXIT_TIMEOUT)
+    output = "\n".join(expo_run.lines[-10:])
+    assert exit_code == 0, output
+    assert "Stopped." in expo_run.lines, output
+    assert not [line for line in expo_run.lines if "exited with code" in line], output
+    assert [pid for pid in stack if alive(pid)] == []
     await assert_everything_stopped(expo_run, ports)
 
 
