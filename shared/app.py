@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import MetaData
@@ -23,7 +23,7 @@ from shared.bus import EventConsumer
 from shared.events import Event
 from shared.metrics import HttpMetrics
 from shared.openapi_problems import document_problems
-from shared.problems import install_problem_handlers, problem_response
+from shared.problems import PROBLEM_JSON, install_problem_handlers, problem_response
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -138,7 +138,15 @@ def _operations_router(runtime: Runtime, description: str) -> APIRouter:
     async def healthz():
         return {"status": "ok", "service": runtime.service, "pid": os.getpid()}
 
-    @router.get("/readyz")
+    @router.get(
+        "/readyz",
+        responses={
+            503: {
+                "description": "The database or NATS is not reachable",
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }
+        },
+    )
     async def readyz():
         checks = {"database": await runtime.database_ready(), "nats": runtime.bus.connected()}
         if all(checks.values()):
@@ -152,7 +160,11 @@ def _operations_router(runtime: Runtime, description: str) -> APIRouter:
         }
         return problem_response(503, body)
 
-    @router.get("/metrics")
+    @router.get(
+        "/metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"description": "Prometheus text exposition format (version 1.0.0)"}},
+    )
     async def metrics():
         return Response(await runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
