@@ -34,8 +34,9 @@ bench: $(STAMP)
 load: $(STAMP)
 	$(BIN)/python -m benchmarks.load $(LOAD_ARGS)
 
-## The integrators' contract, written from the code: docs/asyncapi/<service>.json (what each
-## service serves at /asyncapi) and docs/events.md. A test fails while they are out of date.
+## The contracts, written from the code: docs/openapi/<service>.json and docs/asyncapi/<service>.json
+## (what each service serves at /openapi.json and /asyncapi) and docs/events.md. A test fails
+## while they are out of date.
 docs: $(STAMP)
 	$(BIN)/python -m shared.contract_docs
 

@@ -1,5 +1,5 @@
-"""Build every service as it runs (nothing started) and read its contract off it: the AsyncAPI
-document it serves, the events it publishes and the events its consumers handle."""
+"""Build every service as it runs (nothing started) and read its contract off it: the OpenAPI
+and AsyncAPI documents it serves, the events it publishes and the events its consumers handle."""
 
 import importlib
 import json
@@ -14,6 +14,7 @@ from shared.settings import Settings
 from shared.streams import SERVICES, service_stream
 
 ASYNCAPI_DIR = PurePosixPath("docs/asyncapi")
+OPENAPI_DIR = PurePosixPath("docs/openapi")
 CATALOGUE = PurePosixPath("docs/events.md")
 # The documents name the server `make run` starts, not whatever this machine points at.
 DOCUMENTED_NATS_URL: str = Settings.model_fields["nats_url"].default
@@ -23,6 +24,7 @@ DOCUMENTED_NATS_URL: str = Settings.model_fields["nats_url"].default
 class ServiceContract:
     service: str
     asyncapi: dict[str, Any]  # exactly what the service serves at /asyncapi
+    openapi: dict[str, Any]  # exactly what it serves at /openapi.json (the default edition)
     publishes: tuple[type[Event], ...]
     subscribes: tuple[str, ...]  # the subjects its consumers read
     consumes: dict[str, list[str]]  # durable consumer -> event types it handles
@@ -40,6 +42,7 @@ def _contract(service: str, settings: Settings) -> ServiceContract:
     return ServiceContract(
         service=service,
         asyncapi=document.to_specification().to_jsonable(),
+        openapi=app.openapi(),
         publishes=EVENTS_BY_SERVICE[service],
         subscribes=tuple(
             subject
@@ -60,6 +63,10 @@ def asyncapi_path(service: str) -> PurePosixPath:
     return ASYNCAPI_DIR / f"{service}.json"
 
 
-def asyncapi_text(document: dict[str, Any]) -> str:
+def openapi_path(service: str) -> PurePosixPath:
+    return OPENAPI_DIR / f"{service}.json"
+
+
+def document_text(document: dict[str, Any]) -> str:
     """Sorted keys and a fixed indent: the same document always gives the same bytes."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

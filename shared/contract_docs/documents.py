@@ -1,20 +1,24 @@
-"""What `make docs` writes: path (relative to the repository) -> text."""
+"""What `make docs` writes: path (relative to the repository) -> text: the OpenAPI and
+AsyncAPI documents of every service and the event catalogue."""
 
 from pathlib import Path
 
 from shared.contract_docs.build import (
     ASYNCAPI_DIR,
     CATALOGUE,
+    OPENAPI_DIR,
     ServiceContract,
     asyncapi_path,
-    asyncapi_text,
+    document_text,
+    openapi_path,
     service_contracts,
 )
 from shared.contract_docs.catalogue import render_catalogue
 
 
 def published_documents(contracts: list[ServiceContract]) -> dict[str, str]:
-    documents = {str(asyncapi_path(c.service)): asyncapi_text(c.asyncapi) for c in contracts}
+    documents = {str(asyncapi_path(c.service)): document_text(c.asyncapi) for c in contracts}
+    documents |= {str(openapi_path(c.service)): document_text(c.openapi) for c in contracts}
     documents[str(CATALOGUE)] = render_catalogue(contracts)
     return documents
 
@@ -30,7 +34,9 @@ def write_documents(root: Path) -> list[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         done.append(f"wrote {relative}")
-    for stale in sorted((root / ASYNCAPI_DIR).glob("*.json")):
+    for stale in sorted(
+        [*(root / ASYNCAPI_DIR).glob("*.json"), *(root / OPENAPI_DIR).glob("*.json")]
+    ):
         relative = stale.relative_to(root).as_posix()
         if relative not in documents:
             stale.unlink()

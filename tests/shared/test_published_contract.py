@@ -14,8 +14,10 @@ from shared.contract_docs.build import (
     ASYNCAPI_DIR,
     CATALOGUE,
     DOCUMENTED_NATS_URL,
+    OPENAPI_DIR,
     ServiceContract,
     asyncapi_path,
+    openapi_path,
     service_contracts,
 )
 from shared.contract_docs.documents import published_documents
@@ -25,7 +27,11 @@ from shared.streams import SERVICES
 from tests.support import service_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = [str(asyncapi_path(service)) for service in SERVICES] + [str(CATALOGUE)]
+DOCUMENTS = [
+    *(str(asyncapi_path(service)) for service in SERVICES),
+    *(str(openapi_path(service)) for service in SERVICES),
+    str(CATALOGUE),
+]
 ALL_EVENTS = [event for events in EVENTS_BY_SERVICE.values() for event in events]
 
 
@@ -56,9 +62,10 @@ def test_the_checked_in_document_is_what_the_code_writes(relative, documents):
         pytest.fail(f"{relative} is out of date: run `make docs` and commit it.\n{shown}")
 
 
-def test_no_document_is_left_for_a_service_that_is_gone(documents):
-    checked_in = {p.relative_to(ROOT).as_posix() for p in (ROOT / ASYNCAPI_DIR).glob("*")}
-    assert checked_in == {p for p in documents if p.startswith(str(ASYNCAPI_DIR))}
+@pytest.mark.parametrize("folder", [ASYNCAPI_DIR, OPENAPI_DIR])
+def test_no_document_is_left_for_a_service_that_is_gone(folder, documents):
+    checked_in = {p.relative_to(ROOT).as_posix() for p in (ROOT / folder).glob("*")}
+    assert checked_in == {p for p in documents if p.startswith(str(folder))}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -119,8 +126,11 @@ async def test_the_service_serves_the_checked_in_document(service):
     transport = httpx.ASGITransport(app=app)  # no lifespan: nothing is started
     async with httpx.AsyncClient(transport=transport, base_url="http://docs") as client:
         served = (await client.get("/asyncapi")).json()
+        served_openapi = (await client.get("/openapi.json")).json()
     checked_in = json.loads((ROOT / asyncapi_path(service)).read_text(encoding="utf-8"))
     assert served == checked_in
+    checked_in = json.loads((ROOT / openapi_path(service)).read_text(encoding="utf-8"))
+    assert served_openapi == checked_in
 
 
 def _addresses(document: dict, action: str) -> set[str]:
