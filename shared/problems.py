@@ -12,8 +12,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -211,10 +212,13 @@ def framework_problem(request: Request, exc: StarletteHTTPException):
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route takes at this path (the router names only the first route's)."""
-    scope = {**request.scope, "method": "\0"}  # a method no route takes: path matches only
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(scope)
-        if match is not Match.NONE and getattr(route, "methods", None):
-            methods |= route.methods
-    return sorted(methods)
+    table = getattr(request.app.state, "methods_by_path", None)
+    if table is None:  # built once per app: routes are fixed once it serves
+        table = [
+            (compile_path(route.path)[0], frozenset(route.methods))
+            for route in iter_route_contexts(request.app.routes)
+            if route.methods
+        ]
+        request.app.state.methods_by_path = table
+    path = request.url.path
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
