@@ -37,7 +37,7 @@ from shared.events import (
     DisplayNeeds,
     Event,
 )
-from shared.problems import Conflict, InvalidInput, NotFound, reject_nulls
+from shared.problems import Conflict, NotFound, reject_nulls
 from shared.uow import UnitOfWork
 
 EVENT_OF_ACTION: dict[Action, type[Event]] = {
@@ -57,7 +57,7 @@ async def draft_achievement(
         )
     ).first()
     if unit is None:
-        raise InvalidInput(f"no unit {data.unit_id}", field="unit_id")
+        raise NotFound(f"no unit {data.unit_id}", field="unit_id")
     check_may_change(principal, edition, unit.county, edition.registration_frozen(now))
     row = data.model_dump(mode="json") | {
         "id": str(uuid.uuid4()),
@@ -136,20 +136,24 @@ async def show_achievement(
 
 
 async def achievement_history_of(
-    uow: UnitOfWork, edition: Edition, principal: Principal, achievement_id: uuid.UUID
-) -> list[HistoryEntry]:
+    uow: UnitOfWork,
+    edition: Edition,
+    principal: Principal,
+    page: PageRequest,
+    achievement_id: uuid.UUID,
+) -> Page[HistoryEntry]:
     row, _unit_name = await _load(uow, achievement_id)
     check_may_read(principal, edition, row["county"])
     h = achievement_history
-    entries = await uow.session.execute(
-        select(h).where(h.c.achievement_id == row["id"]).order_by(h.c.seq)
+    query = select(h).where(h.c.achievement_id == row["id"])
+    return await paginate(uow.session, query, page, _history_entry, h.c.seq)
+
+
+def _history_entry(entry: dict) -> HistoryEntry:
+    changes = entry["changes"]
+    return HistoryEntry.model_validate(
+        entry | {"changes": json.loads(changes) if changes else None}
     )
-    return [
-        HistoryEntry.model_validate(
-            e._asdict() | {"changes": json.loads(e.changes) if e.changes else None}
-        )
-        for e in entries
-    ]
 
 
 async def list_achievements(

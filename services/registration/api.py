@@ -1,9 +1,8 @@
 """Registration HTTP endpoints: parse, call a use case (which authorizes), answer."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from services.registration import achievements, units
 from services.registration.domain import Action, Status, UnitKind
@@ -17,11 +16,20 @@ from services.registration.schemas import (
     UnitOut,
     UnitPatch,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
+from shared.api import (
+    CountyFilter,
+    CurrentPrincipal,
+    IdempotencyKey,
+    Page,
+    Paging,
+    RuntimeDep,
+    at,
+    known_code,
+    run_use_case,
+)
 from shared.schemas import ReasonIn
 
 router = APIRouter()
-County = Annotated[str | None, Query(max_length=32, description="County code")]
 
 
 @router.post("/units", status_code=201, response_model=UnitOut, tags=["units"])
@@ -32,9 +40,17 @@ async def register_unit(
     runtime: RuntimeDep,
     key: IdempotencyKey = None,
 ):
-    """Register a participating unit (参展单位) of a county."""
+    """Register a participating unit (参展单位) of a county; Location: where it is shown."""
+    known_code(runtime, "county", body.county)
     return await run_use_case(
-        runtime, request, principal, key, units.register_unit, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        units.register_unit,
+        body,
+        status_code=201,
+        location=at("/api/v1/units/{id}"),
     )
 
 
@@ -56,7 +72,7 @@ async def list_units(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     paging: Paging,
-    county: County = None,
+    county: CountyFilter = None,
     kind: UnitKind | None = None,
 ):
     """Units, by county and name. A county sees its own only."""
@@ -78,9 +94,16 @@ async def draft_achievement(
     runtime: RuntimeDep,
     key: IdempotencyKey = None,
 ):
-    """Register an achievement (科技成果) of a unit, as a draft."""
+    """Register an achievement (科技成果) of a unit, as a draft; Location: where it is shown."""
     return await run_use_case(
-        runtime, request, principal, key, achievements.draft_achievement, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        achievements.draft_achievement,
+        body,
+        status_code=201,
+        location=at("/api/v1/achievements/{id}"),
     )
 
 
@@ -175,7 +198,7 @@ async def list_achievements(
     principal: CurrentPrincipal,
     runtime: RuntimeDep,
     paging: Paging,
-    county: County = None,
+    county: CountyFilter = None,
     status: Status | None = None,
     unit_id: uuid.UUID | None = None,
 ):
@@ -196,14 +219,14 @@ async def show_achievement(
 
 @router.get(
     "/achievements/{achievement_id}/history",
-    response_model=list[HistoryEntry],
+    response_model=Page[HistoryEntry],
     tags=["achievements"],
 )
 async def achievement_history(
-    achievement_id: uuid.UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+    achievement_id: uuid.UUID, principal: CurrentPrincipal, runtime: RuntimeDep, paging: Paging
 ):
-    """Every change: who, when, from which status to which, why, and what changed."""
+    """Every change, oldest first: who, when, from which status to which, why, what changed."""
     async with runtime.unit_of_work() as uow:
         return await achievements.achievement_history_of(
-            uow, runtime.edition, principal, achievement_id
+            uow, runtime.edition, principal, paging, achievement_id
         )

@@ -94,13 +94,19 @@ def next_status(current: Status, action: Action) -> Status:
     try:
         return TRANSITIONS[(current, action)]
     except KeyError:
-        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current) or ["none"]
+        allowed = allowed_actions(current)
         raise RuleViolated(
             f"cannot {action.value} an achievement that is {current.value}; "
-            f"allowed: {', '.join(allowed)}",
+            f"allowed: {', '.join(allowed) or 'none'}",
             field="status",
-            rule="transition",
+            rule=Rule.TRANSITION,
+            allowed=allowed,
         ) from None
+
+
+def allowed_actions(current: Status) -> list[str]:
+    """The actions the workflow takes from `current`, by name."""
+    return sorted(a.value for (s, a) in TRANSITIONS if s == current)
 
 
 def is_reviewer(principal: Principal, edition: Edition) -> bool:
@@ -127,7 +133,7 @@ def check_may_change(principal: Principal, edition: Edition, county: str, frozen
         raise RuleViolated(
             f"registration is frozen since {edition.dates.registration_freeze}; "
             "only the committee can change it now",
-            rule="registration_freeze",
+            rule=Rule.REGISTRATION_FREEZE,
         )
 
 

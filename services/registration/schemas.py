@@ -1,20 +1,19 @@
 """What the registration HTTP API accepts and answers."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from services.registration.domain import PHONE_PATTERN, Maturity, Status, UnitKind
 from services.registration.domain import Field as AchievementField
-from shared.schemas import Reason, Strict
+from shared.schemas import Instant, Reason, Strict, text
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Person = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Name = text(200)
+Person = text(50)
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PHONE_PATTERN.pattern)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Patent = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Summary = text(4000, min_length=0)  # may be left empty
+Patent = text(64)
 Area = Annotated[float, Field(ge=0, le=2000, description="Floor area needed, in m²")]
 Power = Annotated[float, Field(ge=0, le=500, description="Electric power needed, in kW")]
 
@@ -45,9 +44,9 @@ class UnitOut(BaseModel):
     kind: UnitKind
     contact_person: str
     contact_phone: str
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
 
 
@@ -96,9 +95,9 @@ class AchievementOut(BaseModel):
     status: Status
     version: int
     reason: str | None
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
 
 
@@ -108,6 +107,6 @@ class HistoryEntry(BaseModel):
     from_status: Status | None
     to_status: Status
     actor: str
-    at: datetime
+    at: Instant
     reason: str | None
     changes: dict[str, list] | None

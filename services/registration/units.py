@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 
 from services.registration.domain import (
+    Rule,
     check_may_change,
     check_may_read,
     may_read_all,
@@ -17,14 +18,8 @@ from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events import UnitRegistered, UnitRegisteredData, UnitUpdated, UnitUpdatedData
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, reject_nulls
+from shared.problems import Conflict, Forbidden, NotFound, reject_nulls
 from shared.uow import UnitOfWork
-
-
-def check_county(edition: Edition, county: str, field: str = "county") -> None:
-    if county not in edition.county_codes:
-        known = ", ".join(sorted(edition.county_codes))
-        raise InvalidInput(f"unknown county {county!r}; known: {known}", field=field)
 
 
 async def _check_name_free(uow: UnitOfWork, county: str, name: str, except_id: str = "") -> None:
@@ -34,13 +29,14 @@ async def _check_name_free(uow: UnitOfWork, county: str, name: str, except_id: s
         )
     )
     if taken is not None:
-        raise Conflict(f"county {county} already has a unit named {name!r}", field="name")
+        raise Conflict(
+            f"county {county} already has a unit named {name!r}", field="name", rule=Rule.NAME_TAKEN
+        )
 
 
 async def register_unit(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: UnitIn
 ) -> UnitOut:
-    check_county(edition, data.county)
     check_may_change(principal, edition, data.county, edition.registration_frozen(now))
     name = normalise_name(data.name)
     await _check_name_free(uow, data.county, name)
@@ -117,9 +113,9 @@ async def list_units(
 
 
 def visible_county(edition: Edition, principal: Principal, county: str | None) -> str | None:
-    """The county a listing is confined to: the caller's own, unless they may read all."""
-    if county is not None:
-        check_county(edition, county)
+    """The county a listing is confined to: the caller's own, unless they may read all.
+
+    `county` is one of the edition's (the API checks it: CountyFilter)."""
     if may_read_all(principal, edition):
         return county
     if principal.county is None:

@@ -42,6 +42,7 @@ def test_every_state_and_action(status, action):
         with pytest.raises(RuleViolated) as refused:
             next_status(status, action)
         assert refused.value.extra["rule"] == "transition"
+        assert refused.value.extra["allowed"] == sorted(a for (s, a) in EXPECTED if s == status)
         assert (
             f"cannot {action.value} an achievement that is {status.value}" in refused.value.detail
         )
@@ -49,8 +50,9 @@ def test_every_state_and_action(status, action):
 
 def test_a_withdrawn_achievement_is_final():
     assert all((W, action) not in EXPECTED for action in Action)
-    with pytest.raises(RuleViolated, match="allowed: none"):
+    with pytest.raises(RuleViolated, match="allowed: none") as refused:
         next_status(W, Action.SUBMIT)
+    assert refused.value.extra["allowed"] == []
 
 
 COUNTY = Principal("zhang", "county:kongtong")

@@ -40,11 +40,13 @@ async def test_county_registers_a_unit_and_the_event_reaches_the_bus(registratio
     unit = response.json()
     assert unit["county"] == "kongtong" and unit["name"] == "平凉市农业科学院"
     assert unit["created_by"] == "zhang"
+    assert response.headers["location"] == f"/api/v1/units/{unit['id']}"
+    assert unit["created_at"].endswith("Z") and unit["updated_at"] == unit["created_at"]
 
     shown = await registration.client.get(
-        f"/api/v1/units/{unit['id']}", headers=token("county:kongtong")
+        response.headers["location"], headers=token("county:kongtong")
     )
-    assert shown.status_code == 200 and shown.json()["contact_phone"] == "13800138000"
+    assert shown.status_code == 200 and shown.json() == unit
 
     async def published():
         return len(await list_events(nats_server)) == 1
@@ -83,6 +85,8 @@ async def test_committee_may_register_for_any_county(registration):
         ({"kind": "bank"}, "kind"),
         ({"contact_phone": "12345"}, "contact_phone"),
         ({"contact_person": "   "}, "contact_person"),
+        ({"contact_person": "x" * 51}, "contact_person"),
+        ({"name": "平凉\x00单位"}, "name"),
         ({"county": "atlantis"}, "county"),
         ({"surprise": 1}, "surprise"),
     ],
@@ -164,6 +168,8 @@ async def test_duplicate_name_in_one_county_is_refused(registration):
     )
     assert first.status_code == 201
     assert again.status_code == 409
+    assert again.json()["rule"] == "name_taken"
+    assert again.json()["type"] == "/problems/conflict"
     assert again.json()["errors"][0]["field"] == "name"
     other_county = await registration.client.post(
         "/api/v1/units",
@@ -185,6 +191,8 @@ async def test_repeated_post_with_the_same_idempotency_key_creates_one_unit(
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
+    assert second.headers["location"] == first.headers["location"]
+    assert first.headers["location"] == f"/api/v1/units/{first.json()['id']}"
     assert await _unit_count(registration) == 1
 
     async def one_event():

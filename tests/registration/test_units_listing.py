@@ -218,7 +218,7 @@ async def test_renaming_to_a_name_taken_in_the_same_county_gets_409_naming_name(
         f"{API}/units/{unit['id']}", json={"name": " 平凉市农业科学院 "}, headers=KONGTONG
     )
 
-    assert_problem(taken, 409, field="name")
+    assert assert_problem(taken, 409, field="name")["rule"] == "name_taken"
     shown = await client.get(f"{API}/units/{unit['id']}", headers=KONGTONG)
     assert shown.json()["name"] == "平凉市林业科学院"
     # The same name in another county is fine.
