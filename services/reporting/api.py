@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from services.reporting.schemas import CountyStatus, StatusOut
 from services.reporting.status import county_status, overall, units_per_county
 from shared.api import CurrentPrincipal, RuntimeDep
 from shared.problems import Forbidden, NotFound
@@ -18,30 +19,36 @@ async def units_by_county(principal: CurrentPrincipal, runtime: RuntimeDep) -> d
     return counts
 
 
-@router.get("/status")
-async def status(principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
-    """Overall figures and every county's (a county gets its own only), with readiness."""
+@router.get("/status", response_model=StatusOut, response_model_exclude_unset=True)
+async def status(principal: CurrentPrincipal, runtime: RuntimeDep):
+    """Overall figures, every county's with its readiness, and the readiness rule. A county
+    gets its own figures only (`counties`, without `overall` and `rule`)."""
     async with runtime.sessions() as session:
         per_county = await county_status(session, runtime.edition)
     if principal.county is not None:
         if principal.county not in per_county:  # a token for a county of another edition
             raise Forbidden(f"{principal.role} is not a county of this edition")
-        return {"counties": {principal.county: per_county[principal.county]}}
+        return StatusOut.model_validate(
+            {"counties": {principal.county: per_county[principal.county]}}
+        )
     if principal.role in ("integrator",):
         raise Forbidden("integrators read events, not status")
-    return {
-        "overall": overall(per_county),
-        "counties": per_county,
-        "rule": runtime.edition.readiness.model_dump(),
-    }
+    return StatusOut.model_validate(
+        {
+            "overall": overall(per_county),
+            "counties": per_county,
+            "rule": runtime.edition.readiness.model_dump(),
+        }
+    )
 
 
-@router.get("/status/{county}")
-async def status_of(county: str, principal: CurrentPrincipal, runtime: RuntimeDep) -> dict:
+@router.get("/status/{county}", response_model=CountyStatus)
+async def status_of(county: str, principal: CurrentPrincipal, runtime: RuntimeDep):
+    """One county's figures and readiness; an unknown county is a 404."""
     if principal.role == "integrator":  # as for /status: integrators read events
         raise Forbidden("integrators read events, not status")
     if county not in runtime.edition.county_codes:
-        raise NotFound(f"no county {county!r}", field="county")
+        raise NotFound(f"no county {county!r} in this edition", field="county")
     if principal.county is not None and principal.county != county:
         raise Forbidden(f"{principal.role} may not read county {county!r}")
     async with runtime.sessions() as session:

@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, insert, select
 
 from services.reporting import tasks as task_cases
 from services.reporting.cadence import periods, reporters, standing
+from services.reporting.domain import Rule
 from services.reporting.models import briefings, projects, report_alerts, reports
 from services.reporting.status import county_status
 from shared.edition import Edition
@@ -46,7 +47,7 @@ async def issue(
         raise RuleViolated(
             f"briefings cover {edition.dates.dispatch_start} to {edition.dates.launch_day}",
             field="day",
-            rule="outside_dispatch",
+            rule=Rule.OUTSIDE_DISPATCH,
         )
     existing = (await uow.session.execute(select(briefings).where(briefings.c.day == day))).first()
     if existing is not None and not reissue:

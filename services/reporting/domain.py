@@ -7,4 +7,5 @@ class Rule(StrEnum):
     """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
 
     OUTSIDE_DISPATCH = "outside_dispatch"  # briefings cover the dispatch period only
+    ALREADY_ISSUED = "already_issued"  # a day's briefing is issued again only when asked to
     PERIOD_NOT_STARTED = "period_not_started"  # a report is filed once its period has begun

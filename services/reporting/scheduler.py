@@ -5,10 +5,13 @@ says is recorded, so each thing is said once, also across restarts and replicas.
 import asyncio
 import logging
 import weakref
+from datetime import datetime
 
 from services.reporting import briefing, tasks, written_reports
 from shared.aio import cancel_requested
+from shared.edition import Edition
 from shared.runtime import Runtime
+from shared.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -16,31 +19,29 @@ log = logging.getLogger(__name__)
 _ticking: "weakref.WeakKeyDictionary[Runtime, asyncio.Lock]" = weakref.WeakKeyDictionary()
 
 
+def ticks(runtime: Runtime) -> asyncio.Lock:
+    """Held while the scheduler looks at the time. Ticks of one process take turns (the
+    background loop and a clock set over HTTP); other replicas are kept from saying a thing
+    twice by the primary keys. Taken before any unit of work, never inside one."""
+    return _ticking.setdefault(runtime, asyncio.Lock())
+
+
 async def tick(runtime: Runtime) -> dict[str, int]:
-    """One look at the time. Ticks of one process take turns (the background loop and a clock
-    set over HTTP); other replicas are kept from saying a thing twice by the primary keys."""
-    lock = _ticking.setdefault(runtime, asyncio.Lock())
-    async with lock:
-        return await _tick(runtime)
+    """One look at the time, in a transaction of its own."""
+    async with ticks(runtime):
+        async with runtime.unit_of_work() as uow:
+            said = await look(uow, runtime.edition, runtime.clock.now())
+            await uow.commit()
+        return said
 
 
-async def move_clock(runtime: Runtime, moment) -> dict[str, int]:
-    """Set business time and look at once, without another tick slipping in between."""
-    async with _ticking.setdefault(runtime, asyncio.Lock()):
-        runtime.clock.set(moment)
-        return await _tick(runtime)
-
-
-async def _tick(runtime: Runtime) -> dict[str, int]:
-    now = runtime.clock.now()
-    async with runtime.unit_of_work() as uow:
-        said = {
-            "tasks_overdue": await tasks.flag_overdue(uow, runtime.edition, now),
-            "report_alerts": await written_reports.raise_alerts(uow, runtime.edition, now),
-            "briefings": int(await briefing.issue_if_due(uow, runtime.edition, now)),
-        }
-        await uow.commit()
-    return said
+async def look(uow: UnitOfWork, edition: Edition, now: datetime) -> dict[str, int]:
+    """What is due at `now`, said in `uow` (the caller holds `ticks` and commits)."""
+    return {
+        "tasks_overdue": await tasks.flag_overdue(uow, edition, now),
+        "report_alerts": await written_reports.raise_alerts(uow, edition, now),
+        "briefings": int(await briefing.issue_if_due(uow, edition, now)),
+    }
 
 
 async def schedule_forever(runtime: Runtime) -> None:

@@ -4,10 +4,11 @@ overdue on time by the scheduler, and said once."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, and_, insert, not_, select, update
 
 from services.reporting.models import task_updates, tasks
 from services.reporting.schemas import TaskIn, TaskOut, TaskStatus, TaskUpdateIn, TaskUpdateOut
+from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.reporting import TaskCreated, TaskData, TaskOverdue, TaskUpdated
@@ -125,32 +126,53 @@ async def flag_overdue(uow: UnitOfWork, edition: Edition, now: datetime) -> int:
 
 
 async def list_tasks(
-    uow: UnitOfWork, now: datetime, principal: Principal, group: str | None, overdue: bool | None
-) -> list[TaskOut]:
+    uow: UnitOfWork,
+    now: datetime,
+    principal: Principal,
+    paging: PageRequest,
+    group: str | None,
+    overdue: bool | None,
+) -> Page[TaskOut]:
     check_may_read(principal)
-    return await query_tasks(uow, now, group, overdue)
+    query = _tasks_query(now, group, overdue)
+    return await paginate(
+        uow.session, query, paging, lambda row: _out(row, now), tasks.c.deadline, tasks.c.id
+    )
 
 
 async def query_tasks(
     uow: UnitOfWork, now: datetime, group: str | None = None, overdue: bool | None = None
 ) -> list[TaskOut]:
+    """Every task that matches, by deadline (for the briefing, /overdue and the metrics)."""
+    query = _tasks_query(now, group, overdue).order_by(tasks.c.deadline, tasks.c.id)
+    return [_out(r._asdict(), now) for r in await uow.session.execute(query)]
+
+
+def _tasks_query(now: datetime, group: str | None, overdue: bool | None) -> Select:
     query = select(tasks)
-    if group:
+    if group is not None:
         query = query.where(tasks.c.group == group)
-    rows = [
-        _out(r._asdict(), now)
-        for r in await uow.session.execute(query.order_by(tasks.c.deadline, tasks.c.id))
-    ]
-    return [t for t in rows if overdue is None or t.overdue == overdue]
+    late = and_(tasks.c.status != TaskStatus.DONE.value, tasks.c.deadline < now)  # is_overdue
+    if overdue is not None:
+        query = query.where(late if overdue else not_(late))
+    return query
 
 
-async def history(uow: UnitOfWork, principal: Principal, task_id: uuid.UUID) -> list[TaskUpdateOut]:
+async def show(uow: UnitOfWork, now: datetime, principal: Principal, task_id: uuid.UUID) -> TaskOut:
+    check_may_read(principal)
+    return _out(await _load(uow, task_id), now)
+
+
+async def history(
+    uow: UnitOfWork, principal: Principal, paging: PageRequest, task_id: uuid.UUID
+) -> Page[TaskUpdateOut]:
+    """Every update of the task, oldest first."""
     check_may_read(principal)
     row = await _load(uow, task_id)
-    updates = await uow.session.execute(
-        select(task_updates).where(task_updates.c.task_id == row["id"]).order_by(task_updates.c.seq)
+    query = select(task_updates).where(task_updates.c.task_id == row["id"])
+    return await paginate(
+        uow.session, query, paging, TaskUpdateOut.model_validate, task_updates.c.seq
     )
-    return [TaskUpdateOut.model_validate(u._asdict()) for u in updates]
 
 
 async def _load(uow: UnitOfWork, task_id) -> dict:

@@ -14,8 +14,10 @@ from services.reporting.cadence import (
     reporters,
     standing,
 )
+from services.reporting.domain import Rule
 from services.reporting.models import report_alerts, reports
 from services.reporting.schemas import MatrixCell, MatrixRow, ReportIn, ReportOut
+from shared.api import Page, PageRequest, page_of, paginate
 from shared.auth import Principal
 from shared.db import aggregate_time
 from shared.edition import Edition
@@ -52,7 +54,9 @@ async def submit(
     period = find_period(edition, period_code)
     if edition.local_date(now) < period.first:
         raise RuleViolated(
-            f"the period {period.code} has not started", field="period", rule="period_not_started"
+            f"the period {period.code} has not started (it begins on {period.first})",
+            field="period",
+            rule=Rule.PERIOD_NOT_STARTED,
         )
     latest = await uow.session.scalar(
         select(func.max(reports.c.version)).where(
@@ -92,23 +96,33 @@ async def submit(
 
 
 async def report_versions(
-    uow: UnitOfWork, edition: Edition, principal: Principal, reporter: str, period_code: str
-) -> list[ReportOut]:
-    _check_may_read(principal, reporter)
+    uow: UnitOfWork,
+    edition: Edition,
+    principal: Principal,
+    paging: PageRequest,
+    reporter: str,
+    period_code: str,
+) -> Page[ReportOut]:
+    """Every version a reporter filed for a period, oldest first (none yet: an empty page)."""
+    if reporter not in reporters(edition):
+        raise NotFound(f"no reporter {reporter!r} in this edition", field="reporter")
     period = find_period(edition, period_code)
-    rows = await uow.session.execute(
-        select(reports)
-        .where(reports.c.reporter == reporter, reports.c.period == period.code)
-        .order_by(reports.c.version)
+    _check_may_read(principal, reporter)
+    of_period = (reports.c.reporter == reporter, reports.c.period == period.code)
+    first = await uow.session.scalar(select(func.min(reports.c.submitted_at)).where(*of_period))
+    on_time = first is None or aggregate_time(first) <= period.due_at
+    return await paginate(
+        uow.session,
+        select(reports).where(*of_period),
+        paging,
+        lambda row: ReportOut.model_validate(row | {"on_time": on_time}),
+        reports.c.version,
     )
-    found = [r._asdict() for r in rows]
-    first = found[0]["submitted_at"] if found else None
-    return [ReportOut.model_validate(r | {"on_time": first <= period.due_at}) for r in found]
 
 
 async def matrix(
-    uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal
-) -> list[MatrixRow]:
+    uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, paging: PageRequest
+) -> Page[MatrixRow]:
     """Every reporter × every period: on time, late, missing or not due yet."""
     firsts = {
         (r, p): (at, n)
@@ -151,7 +165,7 @@ async def matrix(
                 )
             )
         rows.append(MatrixRow(reporter=reporter, cells=cells))
-    return rows
+    return page_of(rows, paging)
 
 
 async def raise_alerts(uow: UnitOfWork, edition: Edition, now: datetime) -> int:

@@ -1,7 +1,6 @@
 """Working-group tasks with their progress, and written reports as each reporter filed them."""
 
 import asyncio
-from datetime import datetime
 from functools import partial
 
 from shared.demo.client import DemoClient, DemoError, each
@@ -51,9 +50,8 @@ async def reissue_todays_briefing(demo: DemoClient) -> None:
         if loop.time() > deadline:
             raise DemoError("reporting has not caught up with the demo's events")
         await asyncio.sleep(0.2)
-    clock = await demo.get("reporting", "/clock", "committee")
-    today = datetime.fromisoformat(clock["now"]).astimezone(demo.edition.zone).date()
-    body = {"day": today.isoformat(), "reissue": True}
+    today = (await demo.get("reporting", "/clock", "committee"))["today"]  # the local day
+    body = {"day": today, "reissue": True}
     await demo.post(
         "reporting", "/briefings", demo.group("coordination"), f"briefing:{today}", body
     )

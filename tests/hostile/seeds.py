@@ -177,7 +177,7 @@ async def _reporting(svc: RunningService) -> dict[str, list[str]]:
     )
     periods = await svc.client.get("/api/v1/periods", headers=COMMITTEE)
     assert periods.status_code == 200, periods.text
-    codes = [period["code"] for period in periods.json()][:2]
+    codes = [period["code"] for period in periods.json()["items"]][:2]
     return {
         "task_id": [task],
         "period": codes,

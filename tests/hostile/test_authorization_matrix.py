@@ -135,6 +135,7 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "GET /api/v1/status/{county}": EVERYONE - {"integrator", OTHER},
         "POST /api/v1/tasks": COMMITTEE | group("exhibition", "coordination"),
         "GET /api/v1/tasks": GROUPS_AND_OPS,
+        "GET /api/v1/tasks/{task_id}": GROUPS_AND_OPS,
         "POST /api/v1/tasks/{task_id}/updates": COMMITTEE | group("exhibition", "coordination"),
         "GET /api/v1/tasks/{task_id}/updates": GROUPS_AND_OPS,
         "POST /api/v1/reports/{period}": AUTHORS,  # every county and group files its own

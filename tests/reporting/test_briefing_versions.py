@@ -2,39 +2,20 @@
 latest version says, and a re-issued briefing keeps what its first issue listed."""
 
 import json
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.clock import offset_to
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.reporting.rehearsal import COMMITTEE, before_the_dispatch, move_clock
+from tests.support import eventually, stream_messages, token
 
 pytestmark = pytest.mark.db
-LOCAL = ZoneInfo("Asia/Shanghai")
-COMMITTEE = token("committee")
 PROBLEMS = "## Problems raised in reports (协调解决问题)\n"
-
-
-def at(text: str) -> str:
-    return datetime.fromisoformat(text).replace(tzinfo=LOCAL).isoformat()
 
 
 @pytest.fixture
 async def reporting(nats_server, databases, tmp_path):
-    # Start before the dispatch does, so nothing is due yet when the clock is first set.
-    before = service_settings(
-        nats_server.url, var_dir=tmp_path, clock_offset_days=offset_to(date(2020, 7, 15))
-    )
-    async with running_service("reporting", before) as svc:
-        await move_clock(svc, "2020-07-15T09:00")
+    async with before_the_dispatch(nats_server.url, tmp_path) as svc:
         yield svc
-
-
-async def move_clock(svc, local: str) -> dict:
-    answer = await svc.client.put("/api/v1/clock", json={"now": at(local)}, headers=COMMITTEE)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["said"]
 
 
 async def file_report(svc, reporter: str, period: str, problems: str = "") -> dict:

@@ -1,43 +1,27 @@
 """The daily dispatch, rehearsed with a set clock: overdue tasks, the report matrix, alerts and
 escalations said once per level, and the morning briefing."""
 
-import json
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import pytest
 
-from shared.clock import offset_to
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.reporting.rehearsal import (
+    COMMITTEE,
+    LOCAL,
+    at,
+    before_the_dispatch,
+    move_clock,
+    reporting_events,
+)
+from tests.support import eventually, token
 
 pytestmark = pytest.mark.db
-LOCAL = ZoneInfo("Asia/Shanghai")
-COMMITTEE = token("committee")
-
-
-def at(text: str) -> str:
-    return datetime.fromisoformat(text).replace(tzinfo=LOCAL).isoformat()
 
 
 @pytest.fixture
 async def reporting(nats_server, databases, tmp_path):
-    # Start before the dispatch does, so nothing is due yet when the clock is first set.
-    before = service_settings(
-        nats_server.url, var_dir=tmp_path, clock_offset_days=offset_to(date(2020, 7, 15))
-    )
-    async with running_service("reporting", before) as svc:
-        await move_clock(svc, "2020-07-15T09:00")
+    async with before_the_dispatch(nats_server.url, tmp_path) as svc:
         yield svc
-
-
-async def move_clock(svc, local: str) -> dict:
-    answer = await svc.client.put("/api/v1/clock", json={"now": at(local)}, headers=COMMITTEE)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["said"]
-
-
-async def reporting_events(nats_url: str, kind: str) -> list[dict]:
-    return [json.loads(m.data) for m in await stream_messages(nats_url, f"expo.reporting.{kind}")]
 
 
 def cell(matrix: list[dict], reporter: str, period: str) -> dict:
@@ -62,7 +46,7 @@ async def test_a_late_task_is_found_on_time_and_said_once(reporting, nats_server
     assert (await move_clock(reporting, "2020-07-25T18:01"))["tasks_overdue"] == 1
     assert (await move_clock(reporting, "2020-07-26T09:00"))["tasks_overdue"] == 0  # said once
     overdue = (await reporting.client.get("/api/v1/tasks?overdue=true", headers=COMMITTEE)).json()
-    assert [t["title"] for t in overdue] == ["展厅布展方案定稿"]
+    assert [t["title"] for t in overdue["items"]] == ["展厅布展方案定稿"]
 
     async def said():
         return len(await reporting_events(nats_server.url, "task.overdue")) == 1
@@ -133,6 +117,7 @@ async def test_reports_on_time_late_missing_and_escalated_one_level_at_a_time(
     )  # levels 3 and 4
 
     matrix = (await reporting.client.get("/api/v1/reports/matrix", headers=COMMITTEE)).json()
+    matrix = matrix["items"]
     assert cell(matrix, "group:coordination", week)["standing"] == "on_time"
     assert cell(matrix, "county:kongtong", week) | {"due_at": None} == {
         "period": week,
@@ -148,7 +133,7 @@ async def test_reports_on_time_late_missing_and_escalated_one_level_at_a_time(
     own = (
         await reporting.client.get("/api/v1/reports/matrix", headers=token("county:jingning"))
     ).json()
-    assert [r["reporter"] for r in own] == ["county:jingning"]
+    assert [r["reporter"] for r in own["items"]] == ["county:jingning"]
 
     async def all_said():
         escalated = await reporting_events(nats_server.url, "report.escalated")
@@ -229,7 +214,7 @@ async def test_a_briefing_issued_again_on_demand_shows_the_news_since_the_mornin
 
     asked = {"day": "2020-08-20"}
     same = await reporting.client.post("/api/v1/briefings", json=asked, headers=COMMITTEE)
-    assert same.status_code == 201 and same.json()["issued_by"] == "system:scheduler"
+    assert same.status_code == 409 and same.json()["rule"] == "already_issued", same.text
     again = await reporting.client.post(
         "/api/v1/briefings", json=asked | {"reissue": True}, headers=token("group:coordination")
     )
@@ -289,7 +274,7 @@ async def test_what_is_late_shows_on_the_overdue_list_and_in_metrics(reporting):
 
 async def all_reporters(reporting) -> list[str]:
     matrix = (await reporting.client.get("/api/v1/reports/matrix", headers=COMMITTEE)).json()
-    return [row["reporter"] for row in matrix]
+    return [row["reporter"] for row in matrix["items"]]
 
 
 async def test_the_briefing_lists_stale_signings_and_halls_not_ready_near_the_launch(

@@ -119,7 +119,7 @@ async def check_reports_tasks_and_briefing(run: ExpoRun) -> None:
         matrix = (await http.get(f"{reporting}/api/v1/reports/matrix", headers=committee)).json()
         standing = {
             (row["reporter"], cell["period"]): cell["standing"]
-            for row in matrix
+            for row in matrix["items"]
             for cell in row["cells"]
         }
         filed = {(r["reporter"], r["period"]) for r in DEMO["reports"]}
