@@ -1,13 +1,12 @@
 """Publicity HTTP endpoints: parse, call a use case (which authorizes), answer."""
 
 import uuid
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from services.publicity import bulletins, items, publishing
-from services.publicity.domain import Action, Status
+from services.publicity.domain import Action, AdoptionPeriod, BulletinStatus, Status
 from services.publicity.schemas import (
     AdoptionCount,
     BulletinIn,
@@ -22,8 +21,19 @@ from services.publicity.schemas import (
     ScheduleIn,
     VersionOut,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
-from shared.schemas import ReasonIn
+from shared.api import (
+    CurrentPrincipal,
+    IdempotencyKey,
+    Page,
+    Paging,
+    RuntimeDep,
+    at,
+    known_code,
+    page_of,
+    run_use_case,
+)
+from shared.problems import InvalidInput
+from shared.schemas import DayIn, ReasonIn
 
 router = APIRouter()
 Principal = CurrentPrincipal
@@ -35,8 +45,19 @@ ItemId = uuid.UUID
 async def draft_item(
     body: ItemIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    """Write a publicity item (宣传稿件) as a draft: a county or a working group writes its own."""
-    return await run_use_case(runtime, request, principal, key, items.draft, body, status_code=201)
+    """Write a publicity item (宣传稿件) as a draft: a county or a working group writes its own.
+
+    Answers 201 with the item and its Location."""
+    return await run_use_case(
+        runtime,
+        request,
+        principal,
+        key,
+        items.draft,
+        body,
+        status_code=201,
+        location=at("/api/v1/items/{id}"),
+    )
 
 
 @router.patch("/items/{item_id}", response_model=ItemOut, tags=["items"])
@@ -128,7 +149,11 @@ async def correct_item(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    """A new version of a published item (the old one is kept), sent to its channels again."""
+    """A new version of a published item (the old one is kept), sent to its channels again.
+
+    A correction changes the published item, as a PATCH changes a draft: it answers 200 with
+    the item (its new `version`, its new deliveries); the versions kept are listed at
+    `/items/{item_id}/versions`."""
     return await run_use_case(runtime, request, principal, key, publishing.correct, item_id, body)
 
 
@@ -144,16 +169,10 @@ async def record_publication(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    """Record where the item appeared on a manual channel (newspaper page, TV programme...)."""
+    """Record where the item appeared on a manual channel (newspaper page, TV programme, a
+    URL). 404 when the item does not go to `channel`."""
     return await run_use_case(
-        runtime,
-        request,
-        principal,
-        key,
-        publishing.record_publication,
-        item_id,
-        channel,
-        body.reference,
+        runtime, request, principal, key, publishing.record_publication, item_id, channel, body
     )
 
 
@@ -163,9 +182,13 @@ async def list_items(
     runtime: RuntimeDep,
     paging: Paging,
     status: Status | None = None,
-    activity: Annotated[str | None, Query(max_length=32)] = None,
+    activity: Annotated[
+        str | None, Query(max_length=32, description="A key activity of the edition")
+    ] = None,
 ):
     """Items with their deliveries per channel. Authors see their own; editors see all."""
+    if activity is not None:
+        known_code(runtime, "activity", activity)
     async with runtime.unit_of_work() as uow:
         return await items.list_items(uow, runtime.edition, principal, paging, status, activity)
 
@@ -176,27 +199,36 @@ async def show_item(item_id: ItemId, principal: Principal, runtime: RuntimeDep):
         return await items.show(uow, runtime.edition, principal, item_id)
 
 
-@router.get("/items/{item_id}/versions", response_model=list[VersionOut], tags=["items"])
-async def item_versions(item_id: ItemId, principal: Principal, runtime: RuntimeDep):
-    """Every published version, the corrected ones kept."""
+@router.get("/items/{item_id}/versions", response_model=Page[VersionOut], tags=["items"])
+async def item_versions(item_id: ItemId, principal: Principal, runtime: RuntimeDep, paging: Paging):
+    """The published versions kept once an item is corrected (the first one included), oldest
+    first."""
     async with runtime.unit_of_work() as uow:
-        return await items.versions(uow, runtime.edition, principal, item_id)
+        return await items.versions(uow, runtime.edition, principal, item_id, paging)
 
 
-@router.get("/coverage", response_model=list[CoverageRow], tags=["items"])
-async def coverage(principal: Principal, runtime: RuntimeDep):
+@router.get("/coverage", response_model=Page[CoverageRow], tags=["items"])
+async def coverage(principal: Principal, runtime: RuntimeDep, paging: Paging):
     """For each key activity, items planned and published: the gaps before the day."""
     async with runtime.unit_of_work() as uow:
-        return await publishing.coverage(uow, runtime.edition)
+        return page_of(await publishing.coverage(uow, runtime.edition), paging)
 
 
 @router.post("/bulletins", status_code=201, response_model=BulletinOut, tags=["bulletins"])
 async def submit_bulletin(
     body: BulletinIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    """Send an information bulletin (信息报送) to the committee."""
+    """Send an information bulletin (信息报送) to the committee. Answers 201 with the bulletin
+    and its Location."""
     return await run_use_case(
-        runtime, request, principal, key, bulletins.submit, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        bulletins.submit,
+        body,
+        status_code=201,
+        location=at("/api/v1/bulletins/{id}"),
     )
 
 
@@ -217,23 +249,33 @@ async def decide_bulletin(
 
 @router.get("/bulletins", response_model=Page[BulletinOut], tags=["bulletins"])
 async def list_bulletins(
-    principal: Principal,
-    runtime: RuntimeDep,
-    paging: Paging,
-    status: Literal["received", "adopted", "not_adopted"] | None = None,
+    principal: Principal, runtime: RuntimeDep, paging: Paging, status: BulletinStatus | None = None
 ):
+    """Bulletins, oldest first: authors see their own; the deciders see all."""
     async with runtime.unit_of_work() as uow:
         return await bulletins.list_bulletins(uow, runtime.edition, principal, paging, status)
 
 
-@router.get("/bulletins/adoption", response_model=list[AdoptionCount], tags=["bulletins"])
+@router.get("/bulletins/adoption", response_model=Page[AdoptionCount], tags=["bulletins"])
 async def adoption_counts(
     principal: Principal,
     runtime: RuntimeDep,
-    period: Literal["day", "week", "month", "all"] = "week",
-    since: date | None = None,
-    until: date | None = None,
+    paging: Paging,
+    period: AdoptionPeriod = AdoptionPeriod.WEEK,
+    since: Annotated[
+        DayIn | None, Query(description="First local day counted (YYYY-MM-DD)")
+    ] = None,
+    until: Annotated[DayIn | None, Query(description="Last local day counted (YYYY-MM-DD)")] = None,
 ):
-    """Bulletins received and adopted per county or group and period."""
+    """Bulletins received and adopted per county or group and period, by source then period."""
+    if since is not None and until is not None and until < since:
+        raise InvalidInput(f"until ({until}) is before since ({since})", field="until")
     async with runtime.unit_of_work() as uow:
-        return await bulletins.adoption_counts(uow, period, since, until)
+        return page_of(await bulletins.adoption_counts(uow, period, since, until), paging)
+
+
+@router.get("/bulletins/{bulletin_id}", response_model=BulletinOut, tags=["bulletins"])
+async def show_bulletin(bulletin_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    """One bulletin: its author (a county or group) sees its own; the deciders see all."""
+    async with runtime.unit_of_work() as uow:
+        return await bulletins.show(uow, runtime.edition, principal, bulletin_id)

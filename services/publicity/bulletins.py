@@ -2,11 +2,10 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
 
 from sqlalchemy import insert, select, update
 
-from services.publicity.domain import author_of
+from services.publicity.domain import AdoptionPeriod, BulletinStatus, Rule, author_of
 from services.publicity.models import bulletins
 from services.publicity.schemas import AdoptionCount, BulletinIn, BulletinOut
 from shared.api import Page, PageRequest, paginate
@@ -21,7 +20,7 @@ from shared.events.publicity import (
 from shared.problems import Conflict, Forbidden, NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
-RECEIVED, ADOPTED, NOT_ADOPTED = "received", "adopted", "not_adopted"
+RECEIVED, ADOPTED, NOT_ADOPTED = (s.value for s in BulletinStatus)
 
 
 def is_decider(principal: Principal, edition: Edition) -> bool:
@@ -70,7 +69,7 @@ async def decide(
     row = await _load(uow, bulletin_id)
     if row["status"] != RECEIVED:
         raise RuleViolated(
-            f"the bulletin was already {row['status']}", field="status", rule="already_decided"
+            f"the bulletin was already {row['status']}", field="status", rule=Rule.ALREADY_DECIDED
         )
     values = {
         "status": ADOPTED if adopted else NOT_ADOPTED,
@@ -84,7 +83,9 @@ async def decide(
         .values(values)
     )
     if result.rowcount != 1:
-        raise Conflict("the bulletin was decided meanwhile")
+        raise Conflict(
+            "the bulletin was decided meanwhile", field="status", rule=Rule.ALREADY_DECIDED
+        )
     row |= values
     event = BulletinAdopted if adopted else BulletinNotAdopted
     uow.emit(event(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row)))
@@ -92,24 +93,37 @@ async def decide(
 
 
 async def list_bulletins(
-    uow: UnitOfWork, edition: Edition, principal: Principal, page: PageRequest, status: str | None
+    uow: UnitOfWork,
+    edition: Edition,
+    principal: Principal,
+    page: PageRequest,
+    status: BulletinStatus | None,
 ) -> Page[BulletinOut]:
     query = select(bulletins)
     if not is_decider(principal, edition):
         source, _county = author_of(principal, edition)
         query = query.where(bulletins.c.source == source)
     if status:
-        query = query.where(bulletins.c.status == status)
+        query = query.where(bulletins.c.status == status.value)
     return await paginate(
         uow.session, query, page, BulletinOut.model_validate, bulletins.c.created_at, bulletins.c.id
     )
 
 
+async def show(
+    uow: UnitOfWork, edition: Edition, principal: Principal, bulletin_id: uuid.UUID
+) -> BulletinOut:
+    """A bulletin, to its author (a county or group its own) and to those who decide."""
+    row = await _load(uow, bulletin_id)
+    if not is_decider(principal, edition):
+        source, _county = author_of(principal, edition)
+        if row["source"] != source:
+            raise Forbidden(f"{principal.role} may not read bulletins of {row['source']}")
+    return BulletinOut.model_validate(row)
+
+
 async def adoption_counts(
-    uow: UnitOfWork,
-    period: Literal["day", "week", "month", "all"],
-    since: date | None,
-    until: date | None,
+    uow: UnitOfWork, period: AdoptionPeriod, since: date | None, until: date | None
 ) -> list[AdoptionCount]:
     """Received and adopted per source and period (a classic figure of 信息报送)."""
     query = select(bulletins.c.source, bulletins.c.day, bulletins.c.status)

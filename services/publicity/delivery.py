@@ -9,13 +9,16 @@ import json
 import logging
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select, update
 
 from services.publicity import items as item_cases
 from services.publicity import publishing
 from services.publicity.channels import channel_targets
-from services.publicity.domain import retry_delay
+from services.publicity.domain import DeliveryMode, DeliveryStatus, retry_delay
+from services.publicity.items import OPEN_DELIVERIES
 from services.publicity.models import deliveries
+from services.publicity.schemas import Url
 from shared.aio import cancel_requested
 from shared.runtime import Runtime
 from shared.webhooks import signed_headers
@@ -23,6 +26,7 @@ from shared.webhooks import signed_headers
 log = logging.getLogger(__name__)
 BATCH = 20
 PUSH_TIMEOUT_SECONDS = 10.0
+URL_ADAPTER = TypeAdapter(Url)
 
 
 async def release_embargoed_forever(runtime: Runtime) -> None:
@@ -58,8 +62,8 @@ async def push_due(runtime: Runtime, client: httpx.AsyncClient, targets) -> int:
             await session.execute(
                 select(deliveries)
                 .where(
-                    deliveries.c.mode == "push",
-                    deliveries.c.status.in_(["pending", "retrying"]),
+                    deliveries.c.mode == DeliveryMode.PUSH.value,
+                    deliveries.c.status.in_(OPEN_DELIVERIES),
                     deliveries.c.next_attempt_at <= now,
                 )
                 .order_by(deliveries.c.next_attempt_at)
@@ -82,13 +86,20 @@ async def _push_one(runtime: Runtime, client: httpx.AsyncClient, targets, delive
             target.url, content=body, headers=signed_headers(target.secret, delivery["id"], body)
         )
         response.raise_for_status()
-        reference = _reference(response) or f"{target.url}#{delivery['id']}"
+        reference, url = _reference(response)
+        reference = reference or f"{target.url}#{delivery['id']}"
     except Exception as exc:
         await _retry_later(runtime, delivery, f"{type(exc).__name__}: {exc}"[:500])
         return
     async with runtime.unit_of_work() as uow:
         await publishing.mark_published(
-            uow, runtime.edition.code, delivery, reference, runtime.clock.now(), "system:push"
+            uow,
+            runtime.edition.code,
+            delivery,
+            reference,
+            runtime.clock.now(),
+            "system:push",
+            url=url,
         )
         await uow.commit()
 
@@ -101,7 +112,7 @@ async def _retry_later(runtime: Runtime, delivery: dict, error: str) -> None:
             update(deliveries)
             .where(deliveries.c.id == delivery["id"])
             .values(
-                status="retrying",
+                status=DeliveryStatus.RETRYING.value,
                 attempts=attempts,
                 last_error=error,
                 next_attempt_at=runtime.clock.now() + retry_delay(attempts),
@@ -127,13 +138,19 @@ def _payload(runtime: Runtime, item: dict, delivery: dict) -> dict:
     }
 
 
-def _reference(response: httpx.Response) -> str | None:
-    """A receiver may answer {"url": ...} or {"reference": ...}; otherwise we keep our own."""
+def _reference(response: httpx.Response) -> tuple[str | None, str | None]:
+    """(reference, url) from a receiver's answer {"url": ...} or {"reference": ...}; the url
+    only when it is an http(s) URL that fits. Otherwise we keep our own reference."""
     try:
         answer = response.json()
     except ValueError:
-        return None
-    if isinstance(answer, dict):
-        value = answer.get("url") or answer.get("reference")
-        return str(value)[:500] if value else None
-    return None
+        return None, None
+    if not isinstance(answer, dict):
+        return None, None
+    value = answer.get("url") or answer.get("reference")
+    reference = str(value)[:500] if value else None
+    try:
+        url = URL_ADAPTER.validate_python(answer.get("url"))
+    except ValidationError:
+        url = None
+    return reference, url

@@ -15,8 +15,8 @@ class Rule(StrEnum):
     PUBLISHED_IMMUTABLE = "published_immutable"  # a published item changes only by a correction
     ALREADY_DECIDED = "already_decided"
     EMBARGO_IN_PAST = "embargo_in_past"
-    NOT_PUBLISHING = "not_publishing"
-    NOT_MANUAL_PENDING = "not_manual_pending"
+    NOT_PUBLISHING = "not_publishing"  # the item is not (yet) out on that channel
+    NOT_MANUAL_PENDING = "not_manual_pending"  # a push channel, or already recorded
 
 
 class ItemKind(StrEnum):
@@ -35,6 +35,33 @@ class Status(StrEnum):
     SCHEDULED = "scheduled"  # approved, held back until its embargo passes
     PUBLISHED = "published"  # released to its channels (each channel reports on its own)
     WITHDRAWN = "withdrawn"
+
+
+class DeliveryMode(StrEnum):
+    PUSH = "push"  # a signed webhook to the channel's system
+    MANUAL = "manual"  # a person records where it appeared
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    RETRYING = "retrying"  # a push that failed, tried again with backoff
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"  # withdrawn, or overtaken by a correction
+
+
+class BulletinStatus(StrEnum):
+    RECEIVED = "received"
+    ADOPTED = "adopted"  # 采用
+    NOT_ADOPTED = "not_adopted"
+
+
+class AdoptionPeriod(StrEnum):
+    """How bulletins are counted: per local day, ISO week, month, or all together."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    ALL = "all"
 
 
 class Action(StrEnum):
@@ -67,20 +94,25 @@ REVIEW_ACTIONS = frozenset({Action.APPROVE, Action.REJECT})
 EDITOR_ACTIONS = frozenset({Action.SCHEDULE, Action.PUBLISH, Action.CORRECT})
 
 
+def allowed_actions(current: Status) -> list[Action]:
+    """The moves the workflow allows from `current`, in the order of the workflow."""
+    return [action for action in Action if (current, action) in TRANSITIONS]
+
+
 def next_status(current: Status, action: Action) -> Status:
     try:
         return TRANSITIONS[(current, action)]
     except KeyError:
-        rule = (
-            "published_immutable"
-            if current is Status.PUBLISHED and action is Action.EDIT
-            else "transition"
-        )
-        hint = "; publish a correction instead" if rule == "published_immutable" else ""
+        immutable = current is Status.PUBLISHED and action is Action.EDIT
+        allowed = allowed_actions(current)
+        hint = "; publish a correction instead" if immutable else ""
+        moves = ", ".join(allowed) or "none"
         raise RuleViolated(
-            f"cannot {action.value} an item that is {current.value}{hint}",
+            f"cannot {action.value} an item that is {current.value}{hint} "
+            f"(allowed from {current.value}: {moves})",
             field="status",
-            rule=rule,
+            rule=Rule.PUBLISHED_IMMUTABLE if immutable else Rule.TRANSITION,
+            allowed=allowed,
         ) from None
 
 

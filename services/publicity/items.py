@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 
 from services.publicity.domain import (
     Action,
+    DeliveryStatus,
     Status,
     author_of,
     check_may_act,
@@ -46,20 +47,30 @@ EVENT_OF_ACTION = {
 }
 
 
+OPEN_DELIVERIES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
+
+
 def check_references(edition: Edition, activity: str | None, channels: list[str] | None) -> None:
-    if activity is not None and activity not in {a.code for a in edition.publicity.activities}:
-        known = ", ".join(a.code for a in edition.publicity.activities)
+    """The activity and the channels are the edition's codes (its OpenAPI enums), else 422."""
+    codes = edition.code_sets
+    if activity is not None and activity not in codes["activity"]:
+        known = ", ".join(codes["activity"])
         raise InvalidInput(f"unknown activity {activity!r}; known: {known}", field="activity")
     if channels is not None:
-        known_channels = {c.code for c in edition.publicity.channels}
-        unknown = [c for c in channels if c not in known_channels]
+        unknown = [c for c in channels if c not in codes["channel"]]
         if unknown:
             raise InvalidInput(
-                f"unknown channels: {', '.join(unknown)}; known: {', '.join(sorted(known_channels))}",
+                f"unknown channels: {', '.join(unknown)}; known: {', '.join(codes['channel'])}",
                 field="channels",
             )
         if len(set(channels)) != len(channels):
             raise InvalidInput("each channel once", field="channels")
+
+
+def check_content(row: dict) -> None:
+    """An item always has a body or a link (a video or a poster may be a link alone)."""
+    if not row["body"] and not row["link"]:
+        raise InvalidInput("an item has a body or a link", field="body")
 
 
 async def draft(
@@ -108,6 +119,7 @@ async def edit(
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         return await item_out(uow, current)
+    check_content(current | changed)
     row = await save(uow, current, changed, principal, now)
     uow.emit(
         ItemUpdated(edition=edition.code, actor=principal.id, occurred_at=now, data=item_data(row))
@@ -132,10 +144,8 @@ async def act(
     if action is Action.WITHDRAW:  # nothing more goes out
         await uow.session.execute(
             update(deliveries)
-            .where(
-                deliveries.c.item_id == row["id"], deliveries.c.status.in_(["pending", "retrying"])
-            )
-            .values(status="cancelled")
+            .where(deliveries.c.item_id == row["id"], deliveries.c.status.in_(OPEN_DELIVERIES))
+            .values(status=DeliveryStatus.CANCELLED.value)
         )
     uow.emit(
         EVENT_OF_ACTION[action](
@@ -179,16 +189,15 @@ async def show(
 
 
 async def versions(
-    uow: UnitOfWork, edition: Edition, principal: Principal, item_id: uuid.UUID
-) -> list[VersionOut]:
+    uow: UnitOfWork, edition: Edition, principal: Principal, item_id: uuid.UUID, page: PageRequest
+) -> Page[VersionOut]:
+    """The published versions kept (from the first correction on), oldest first."""
     row = await load_item(uow, item_id)
     check_may_read(principal, edition, row["source"])
-    kept = await uow.session.execute(
-        select(item_versions)
-        .where(item_versions.c.item_id == row["id"])
-        .order_by(item_versions.c.version)
+    query = select(item_versions).where(item_versions.c.item_id == row["id"])
+    return await paginate(
+        uow.session, query, page, VersionOut.model_validate, item_versions.c.version
     )
-    return [VersionOut.model_validate(v._asdict()) for v in kept]
 
 
 async def load_item(uow: UnitOfWork, item_id) -> dict:

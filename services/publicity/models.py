@@ -57,7 +57,8 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UtcDateTime),
     Column("last_error", Text),
-    Column("reference", String(500)),
+    Column("reference", String(500)),  # where it appeared: the URL, or page/programme and time
+    Column("url", String(500)),  # where it can be read online, when known
     Column("published_at", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("item_id", "version", "channel", name="uq_deliveries_item_version_channel"),

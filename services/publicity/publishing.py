@@ -8,14 +8,29 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 
 from services.publicity.channels import channel_targets
-from services.publicity.domain import Action, Status, check_may_act, next_status
-from services.publicity.items import item_data, item_out, load_item, save
+from services.publicity.domain import (
+    Action,
+    DeliveryMode,
+    DeliveryStatus,
+    Rule,
+    Status,
+    check_may_act,
+    next_status,
+)
+from services.publicity.items import (
+    OPEN_DELIVERIES,
+    check_content,
+    item_data,
+    item_out,
+    load_item,
+    save,
+)
 from services.publicity.models import deliveries, item_versions, items
-from services.publicity.schemas import CorrectionIn, CoverageRow, ItemOut
+from services.publicity.schemas import CorrectionIn, CoverageRow, ItemOut, PublicationIn
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.publicity import ItemCorrected, ItemPublished, ItemScheduled, PublishedData
-from shared.problems import InvalidInput, RuleViolated, reject_nulls
+from shared.problems import InvalidInput, NotFound, RuleViolated, reject_nulls
 from shared.uow import UnitOfWork
 
 
@@ -33,7 +48,7 @@ async def schedule(
         raise RuleViolated(
             "the embargo must lie in the future; publish now instead",
             field="embargo_until",
-            rule="embargo_in_past",
+            rule=Rule.EMBARGO_IN_PAST,
         )
     status = next_status(Status(current["status"]), Action.SCHEDULE)
     row = await save(
@@ -93,14 +108,15 @@ async def correct(
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         raise InvalidInput("a correction changes the title, the body or the link", field="body")
+    check_content(current | changed)
     if current["version"] == 1:  # keep the original as it was published
         await _keep_version(uow, current, None)
     row = await save(uow, current, changed | {"version": current["version"] + 1}, principal, now)
     await _keep_version(uow, row, data.note)
     await uow.session.execute(
         update(deliveries)
-        .where(deliveries.c.item_id == row["id"], deliveries.c.status.in_(["pending", "retrying"]))
-        .values(status="cancelled")
+        .where(deliveries.c.item_id == row["id"], deliveries.c.status.in_(OPEN_DELIVERIES))
+        .values(status=DeliveryStatus.CANCELLED.value)
     )
     await _open_deliveries(uow, edition, row, now)
     uow.emit(
@@ -121,11 +137,18 @@ async def record_publication(
     principal: Principal,
     item_id: uuid.UUID,
     channel: str,
-    reference: str,
+    where: PublicationIn,
 ) -> ItemOut:
-    """A person says where the item appeared on a manual channel."""
+    """A person says where the item appeared on a manual channel.
+
+    The path's channel must be one the item goes to (else 404, like an unknown item); the
+    item's current version must be out on it (else 409 not_publishing), on a manual channel
+    not yet recorded (else 409 not_manual_pending).
+    """
     current = await load_item(uow, item_id)
     check_may_act(principal, edition, Action.PUBLISH, current["source"])
+    if channel not in json.loads(current["channels"]):
+        raise NotFound(f"item {item_id} does not go to a channel {channel!r}", field="channel")
     delivery = (
         await uow.session.execute(
             select(deliveries).where(
@@ -137,27 +160,44 @@ async def record_publication(
     ).first()
     if delivery is None:
         raise RuleViolated(
-            f"the item is not being published on {channel!r}",
+            f"the item is {current['status']}: version {current['version']} is not being "
+            f"published on {channel!r}",
             field="channel",
-            rule="not_publishing",
+            rule=Rule.NOT_PUBLISHING,
         )
-    if delivery.mode != "manual" or delivery.status == "published":
+    if delivery.mode != DeliveryMode.MANUAL or delivery.status != DeliveryStatus.PENDING:
         raise RuleViolated(
-            f"{channel} is {delivery.mode} and {delivery.status}",
+            f"{channel} is {delivery.mode} and {delivery.status}: only a pending manual "
+            "delivery is recorded by hand",
             field="channel",
-            rule="not_manual_pending",
+            rule=Rule.NOT_MANUAL_PENDING,
         )
-    await mark_published(uow, edition.code, delivery._asdict(), reference, now, principal.id)
+    reference = where.reference or str(where.url)
+    await mark_published(
+        uow, edition.code, delivery._asdict(), reference, now, principal.id, url=where.url
+    )
     return await item_out(uow, current)
 
 
 async def mark_published(
-    uow: UnitOfWork, edition_code: str, delivery: dict, reference: str, now: datetime, actor: str
+    uow: UnitOfWork,
+    edition_code: str,
+    delivery: dict,
+    reference: str,
+    now: datetime,
+    actor: str,
+    url: str | None = None,
 ) -> None:
     await uow.session.execute(
         update(deliveries)
         .where(deliveries.c.id == delivery["id"])
-        .values(status="published", reference=reference, published_at=now, last_error=None)
+        .values(
+            status=DeliveryStatus.PUBLISHED.value,
+            reference=reference,
+            url=url,
+            published_at=now,
+            last_error=None,
+        )
     )
     row = await load_item(uow, delivery["item_id"])
     data = PublishedData(
@@ -222,9 +262,9 @@ async def _open_deliveries(uow: UnitOfWork, edition: Edition, row: dict, now: da
                 "version": row["version"],
                 "channel": code,
                 "mode": targets[code].mode,
-                "status": "pending",
+                "status": DeliveryStatus.PENDING.value,
                 "attempts": 0,
-                "next_attempt_at": now if targets[code].mode == "push" else None,
+                "next_attempt_at": now if targets[code].mode == DeliveryMode.PUSH else None,
                 "created_at": now,
             }
             for code in json.loads(row["channels"])

@@ -1,34 +1,55 @@
 """What the publicity HTTP API accepts and answers."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
-    AwareDatetime,
     BaseModel,
     Field,
-    StringConstraints,
+    PlainSerializer,
+    UrlConstraints,
     model_validator,
 )
 
-from services.publicity.domain import ItemKind, Status
-from shared.schemas import Reason, Strict
+from services.publicity.domain import (
+    BulletinStatus,
+    DeliveryMode,
+    DeliveryStatus,
+    ItemKind,
+    Status,
+)
+from shared.schemas import Instant, InstantIn, Reason, Strict, text
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Body = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+URL_MAX = 500  # the columns that keep a URL (an item's link, where it appeared)
+
+Title = text(200)
+Body = text(20000, min_length=0)  # an item may be a link alone (a video, a poster)
+Code = Annotated[str, Field(max_length=32)]  # checked against the edition's codes
+Url = Annotated[
+    AnyHttpUrl,
+    UrlConstraints(max_length=URL_MAX),  # as normalised (IDN hosts, percent-encoded paths)
+    AfterValidator(str),
+    PlainSerializer(str, return_type=str),
+]
+"""An absolute http(s) URL (format uri), at most 500 characters once normalised."""
 
 
 class ItemIn(Strict):
     title: Title
     kind: ItemKind
-    author_unit: Title
+    author_unit: Title = Field(description="Name of the unit that wrote it")
     body: Body = ""
-    link: AnyHttpUrl | None = None
+    link: Url | None = Field(default=None, description="Where the item can be seen (http/https)")
     activity: Code = Field(description="A key activity of the edition, e.g. launch_ceremony")
-    channels: list[Code] = Field(min_length=1, max_length=20)
+    channels: list[Code] = Field(
+        min_length=1,
+        max_length=20,
+        description="The edition's channels it goes to, each once",
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @model_validator(mode="after")
     def _has_content(self) -> "ItemIn":
@@ -42,39 +63,49 @@ class ItemPatch(Strict):
     kind: ItemKind | None = None
     author_unit: Title | None = None
     body: Body | None = None
-    link: AnyHttpUrl | None = None
+    link: Url | None = None
     activity: Code | None = None
-    channels: list[Code] | None = Field(default=None, min_length=1, max_length=20)
+    channels: list[Code] | None = Field(
+        default=None, min_length=1, max_length=20, json_schema_extra={"uniqueItems": True}
+    )
 
 
 class CorrectionIn(Strict):
     title: Title | None = None
     body: Body | None = None
-    link: AnyHttpUrl | None = None
+    link: Url | None = None
     note: Reason = Field(description="What the correction changes")
 
 
 class ScheduleIn(Strict):
-    embargo_until: AwareDatetime = Field(description="Not published before this time")
+    embargo_until: InstantIn = Field(description="Not published before this time")
 
 
 class PublicationIn(Strict):
-    reference: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
-    ] = Field(description="Where it appeared: a URL, or page/programme and time")
+    reference: text(500) | None = Field(
+        default=None, description="Where it appeared in print or on air: page, programme, time"
+    )
+    url: Url | None = Field(default=None, description="Where it can be read online (http/https)")
+
+    @model_validator(mode="after")
+    def _says_where(self) -> "PublicationIn":
+        if self.reference is None and self.url is None:
+            raise ValueError("reference: say where it appeared (a reference, a url or both)")
+        return self
 
 
 class DeliveryOut(BaseModel):
     id: uuid.UUID
     version: int
     channel: str
-    mode: str
-    status: str
+    mode: DeliveryMode
+    status: DeliveryStatus
     attempts: int
-    next_attempt_at: datetime | None
+    next_attempt_at: Instant | None
     last_error: str | None
-    reference: str | None
-    published_at: datetime | None
+    reference: str | None = Field(description="Where it appeared: the URL or the reference")
+    url: str | None = Field(default=None, description="Where it can be read online, when known")
+    published_at: Instant | None
 
 
 class ItemOut(BaseModel):
@@ -90,11 +121,11 @@ class ItemOut(BaseModel):
     channels: list[str]
     status: Status
     version: int
-    embargo_until: datetime | None
+    embargo_until: Instant | None
     reason: str | None
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
     deliveries: list[DeliveryOut] = []
 
@@ -105,7 +136,7 @@ class VersionOut(BaseModel):
     body: str
     link: str | None
     note: str | None
-    created_at: datetime
+    created_at: Instant
     created_by: str
 
 
@@ -120,7 +151,7 @@ class CoverageRow(BaseModel):
 
 class BulletinIn(Strict):
     title: Title
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+    body: text(5000)
 
 
 class DecisionIn(Strict):
@@ -134,17 +165,17 @@ class BulletinOut(BaseModel):
     county: str | None
     title: str
     body: str
-    day: date
-    status: str
+    day: date = Field(description="The edition's local day it was received")
+    status: BulletinStatus
     reason: str | None
-    decided_at: datetime | None
+    decided_at: Instant | None
     decided_by: str | None
-    created_at: datetime
+    created_at: Instant
     created_by: str
 
 
 class AdoptionCount(BaseModel):
     source: str
-    period: str
+    period: str = Field(description="2020-08-01 (day), 2020-W31 (week), 2020-08 (month) or all")
     received: int
     adopted: int

@@ -1,82 +1,25 @@
 """Publicity over HTTP: review, per-channel publishing (manual and signed push), embargoes,
 corrections and bulletins, with events on the bus."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shared.clock import Clock
-from shared.webhooks import new_secret
-from tests.publicity.receiver import Receiver
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.publicity.flow import (
+    COORDINATOR,
+    COUNTY,
+    EDITOR,
+    approved_item,
+    delivery,
+    events,
+    item_body,
+    settings_for,
+    show,
+)
+from tests.support import eventually, running_service, token
 
 pytestmark = pytest.mark.db
-
-COUNTY = token("county:jingchuan", "jingchuan-li")
-EDITOR = token("group:publicity", "publicity-wang")
-
-
-@pytest.fixture
-def screen(monkeypatch):
-    secret = new_secret()
-    with Receiver(secret) as receiver:
-        monkeypatch.setenv("EXPO_CHANNEL_OUTDOOR_SCREEN_URL", receiver.url)
-        monkeypatch.setenv("EXPO_CHANNEL_OUTDOOR_SCREEN_SECRET", secret)
-        yield receiver
-
-
-def settings_for(nats_server, tmp_path):
-    return service_settings(nats_server.url, var_dir=tmp_path, background_poll_interval=0.1)
-
-
-@pytest.fixture
-async def publicity(nats_server, databases, tmp_path, screen):
-    async with running_service("publicity", settings_for(nats_server, tmp_path)) as svc:
-        yield svc
-
-
-def item_body(**overrides) -> dict:
-    return {
-        "title": "泾川县成果展厅布展完成",
-        "kind": "news",
-        "author_unit": "泾川县科技局",
-        "body": "泾川县成果展厅今日完成布展。",
-        "activity": "county_halls",
-        "channels": ["newspaper", "outdoor_screen"],
-    } | overrides
-
-
-async def approved_item(svc, **overrides) -> dict:
-    created = await svc.client.post("/api/v1/items", json=item_body(**overrides), headers=COUNTY)
-    assert created.status_code == 201, created.text
-    item = created.json()
-    assert (
-        await svc.client.post(f"/api/v1/items/{item['id']}/submit", headers=COUNTY)
-    ).status_code == 200
-    approved = await svc.client.post(f"/api/v1/items/{item['id']}/approve", headers=EDITOR)
-    assert approved.status_code == 200, approved.text
-    return approved.json()
-
-
-async def events(nats_url: str, kind: str = ">") -> list[dict]:
-    return [json.loads(m.data) for m in await stream_messages(nats_url, f"expo.publicity.{kind}")]
-
-
-async def show(svc, item_id: str) -> dict:
-    return (await svc.client.get(f"/api/v1/items/{item_id}", headers=EDITOR)).json()
-
-
-def delivery(item: dict, channel: str) -> dict:
-    """The delivery of the item's current version to `channel` ({} while there is none)."""
-    return next(
-        (
-            d
-            for d in item["deliveries"]
-            if d["channel"] == channel and d["version"] == item["version"]
-        ),
-        {},
-    )
 
 
 async def test_an_item_goes_out_to_each_channel_its_own_way(publicity, screen, nats_server):
@@ -201,7 +144,9 @@ async def test_a_published_item_changes_only_by_a_correction(publicity, screen, 
         json={"body": "更正：布展于昨日完成。", "note": "date"},
         headers=EDITOR,
     )
+    # A correction changes the item, as a PATCH does: 200 with the item, no new resource.
     assert corrected.status_code == 200 and corrected.json()["version"] == 2
+    assert "location" not in corrected.headers
 
     async def both_pushed():
         return len(screen.received) == 2
@@ -211,10 +156,16 @@ async def test_a_published_item_changes_only_by_a_correction(publicity, screen, 
     versions = (
         await publicity.client.get(f"/api/v1/items/{item['id']}/versions", headers=COUNTY)
     ).json()
-    assert [(v["version"], v["body"]) for v in versions] == [
-        (1, "泾川县成果展厅今日完成布展。"),
-        (2, "更正：布展于昨日完成。"),
+    assert [(v["version"], v["body"], v["note"]) for v in versions["items"]] == [
+        (1, "泾川县成果展厅今日完成布展。", None),
+        (2, "更正：布展于昨日完成。", "date"),
     ]
+    assert (versions["total"], versions["limit"], versions["offset"]) == (2, 50, 0)
+    second = await publicity.client.get(
+        f"/api/v1/items/{item['id']}/versions?limit=1&offset=1", headers=COUNTY
+    )
+    assert [v["version"] for v in second.json()["items"]] == [2]
+    assert second.json()["total"] == 2
 
 
 @pytest.mark.parametrize(
@@ -224,6 +175,10 @@ async def test_a_published_item_changes_only_by_a_correction(publicity, screen, 
         ({"channels": ["telegram"]}, "channels"),
         ({"activity": "banquet"}, "activity"),
         ({"kind": "tweet"}, "kind"),
+        ({"title": "   "}, "title"),
+        ({"channels": ["newspaper", "newspaper"]}, "channels"),
+        ({"link": "javascript:alert(1)", "body": ""}, "link"),
+        ({"body": ""}, "body"),  # neither a body nor a link
     ],
 )
 async def test_bad_items_are_refused_naming_the_field(publicity, nats_server, overrides, field):
@@ -263,7 +218,7 @@ async def test_bulletins_are_adopted_and_counted(publicity, nats_server):
         )
         assert answer.status_code == 201
         ids.append(answer.json()["id"])
-    coordinator = token("group:coordination")
+    coordinator = COORDINATOR
     for bulletin_id, adopted in zip(ids, (True, True, False), strict=True):
         decided = await publicity.client.post(
             f"/api/v1/bulletins/{bulletin_id}/decision",
@@ -286,7 +241,12 @@ async def test_bulletins_are_adopted_and_counted(publicity, nats_server):
             "/api/v1/bulletins/adoption?period=all", headers=token("committee")
         )
     ).json()
-    assert counts == [{"source": "county:jingchuan", "period": "all", "received": 3, "adopted": 2}]
+    assert counts == {
+        "items": [{"source": "county:jingchuan", "period": "all", "received": 3, "adopted": 2}],
+        "total": 1,
+        "limit": 50,
+        "offset": 0,
+    }
 
     async def decided_events():
         return len(await events(nats_server.url, "bulletin.*")) == 6
@@ -302,10 +262,9 @@ async def test_coverage_shows_the_gaps_before_the_day(publicity):
     await publicity.client.post(
         "/api/v1/items", json=item_body(activity="signing_ceremony"), headers=COUNTY
     )
-    rows = {
-        r["activity"]: r
-        for r in (await publicity.client.get("/api/v1/coverage", headers=EDITOR)).json()
-    }
+    page = (await publicity.client.get("/api/v1/coverage", headers=EDITOR)).json()
+    rows = {r["activity"]: r for r in page["items"]}
+    assert page["total"] == len(rows) == 6  # every key activity of the edition
     assert (
         rows["launch_ceremony"]["planned"],
         rows["launch_ceremony"]["published"],
