@@ -32,8 +32,9 @@ async def enter(demo: DemoClient, data: dict) -> None:
             await post(f"{path}/schedule", editor, f"{key}:schedule", body)
         elif status == "published":
             await post(f"{path}/publish", editor, f"{key}:publish")
-            for channel, reference in i.get("publications", {}).items():
-                body = {"reference": reference}
+            for channel, where in i.get("publications", {}).items():
+                online = where.startswith(("http://", "https://"))
+                body = {"url": where} if online else {"reference": where}
                 await post(
                     f"{path}/channels/{channel}/publication", editor, f"{key}:{channel}", body
                 )
