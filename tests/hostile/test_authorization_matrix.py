@@ -126,6 +126,7 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "GET /api/v1/coverage": EVERYONE,
         "POST /api/v1/bulletins": AUTHORS,
         "GET /api/v1/bulletins": AUTHORS | COMMITTEE,
+        "GET /api/v1/bulletins/{bulletin_id}": COMMITTEE | group("coordination") | WITH_OWN,
         "POST /api/v1/bulletins/{bulletin_id}/decision": COMMITTEE | group("coordination"),
         "GET /api/v1/bulletins/adoption": EVERYONE,
     },
