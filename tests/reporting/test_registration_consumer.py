@@ -92,6 +92,21 @@ async def dead_letters(nats_url: str, kind: str) -> list:
     return await stream_messages(nats_url, f"expo.dlq.reporting.{kind}")
 
 
+async def dead_letters_counted(svc, reason: str) -> float | None:
+    return metric(await scrape(svc), "expo_dead_letters_total", consumer="reporting", reason=reason)
+
+
+async def wait_until_settled(js) -> None:
+    """Until the durable consumer has nothing pending: a batch is acked after its commit, so
+    what a count already shows may not be acked yet."""
+
+    async def settled():
+        info = await js.consumer_info(STREAM, DURABLE)
+        return info.num_ack_pending == 0 and info.num_pending == 0
+
+    await eventually(settled, timeout=TIMEOUT, what="nothing left pending on the durable consumer")
+
+
 @pytest.mark.parametrize("copy_after_count", [False, True], ids=["back-to-back", "copy-later"])
 async def test_the_same_event_delivered_twice_counts_once(
     reporting, js, nats_server, copy_after_count
@@ -176,10 +191,9 @@ async def test_a_malformed_message_is_dead_lettered_at_once_and_does_not_block_t
     assert metric(text, "expo_dead_letters_total", consumer="reporting", reason="invalid") == 1.0
     assert metric(text, "expo_event_handler_errors_total", consumer="reporting") is None
     # Never retried: the server delivered it once and nothing waits for an ack.
+    await wait_until_settled(js)
     info = await js.consumer_info(STREAM, DURABLE)
     assert info.num_redelivered == 0
-    assert info.num_ack_pending == 0
-    assert info.num_pending == 0
     assert len(await dead_letters(nats_server.url, "invalid")) == 1
 
 
@@ -213,24 +227,24 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     assert json.loads(letter.data)["id"] == str(poisoned.id)
 
     await wait_for_units(reporting, "zhuanglang", 1)
+
+    # Counted once the dead-letter stream has acknowledged it: a moment after it is there.
+    async def counted():
+        return await dead_letters_counted(reporting, "failed") == 1.0
+
+    await eventually(counted, timeout=TIMEOUT, what="expo_dead_letters_total{reason=failed} 1")
     text = await scrape(reporting)
     # consumer_max_deliver=2: two attempts, two errors, then the dead-letter stream.
     assert (
         metric(text, "expo_event_handler_errors_total", consumer="reporting", type=UNIT_EVENTS)
         == 2.0
     )
-    assert metric(text, "expo_dead_letters_total", consumer="reporting", reason="failed") == 1.0
     assert metric(text, "expo_units_registered", county="lingtai") == 0.0
 
     later = unit_registered("chongxin")
     await publish(js, later)
     await wait_for_units(reporting, "chongxin", 1)
-
-    async def settled():
-        info = await js.consumer_info(STREAM, DURABLE)
-        return info.num_ack_pending == 0 and info.num_pending == 0
-
-    await eventually(settled, timeout=TIMEOUT, what="nothing left pending on the durable consumer")
+    await wait_until_settled(js)
     assert (
         metric(await scrape(reporting), "expo_event_handler_errors_total", type=UNIT_EVENTS) == 2.0
     )
