@@ -1,7 +1,7 @@
 """Signings HTTP endpoints: parse, call a use case (which authorizes), answer."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
@@ -17,23 +17,43 @@ from services.signings.schemas import (
     StageIn,
     StageLogEntry,
     Totals,
+    TotalsBy,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, Page, Paging, RuntimeDep, run_use_case
+from shared.api import (
+    CountyFilter,
+    CurrentPrincipal,
+    IdempotencyKey,
+    Page,
+    Paging,
+    RuntimeDep,
+    at,
+    known_code,
+    page_of,
+    run_use_case,
+)
 from shared.schemas import ReasonIn
 
 router = APIRouter()
 Principal = CurrentPrincipal
 Key = IdempotencyKey
-County = Annotated[str | None, Query(max_length=32)]
 
 
 @router.post("/projects", status_code=201, response_model=ProjectOut, tags=["projects"])
 async def propose_project(
     body: ProjectIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    """Propose a signing project (签约项目); the amount is whole yuan."""
+    """Propose a signing project (签约项目); the amount is whole yuan. Location: where it is
+    shown."""
+    known_code(runtime, "county", body.county)
     return await run_use_case(
-        runtime, request, principal, key, projects.propose, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        projects.propose,
+        body,
+        status_code=201,
+        location=at("/api/v1/projects/{id}"),
     )
 
 
@@ -46,7 +66,8 @@ async def move_project(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    """proposed → negotiating → agreed; agreed → negotiating needs a reason."""
+    """proposed → negotiating → agreed; agreed → negotiating needs a reason. A refused move
+    answers 409 `transition` with the moves `allowed` from the project's stage."""
     return await run_use_case(
         runtime, request, principal, key, projects.move, project_id, body.stage, body.reason
     )
@@ -72,7 +93,7 @@ async def list_projects(
     principal: Principal,
     runtime: RuntimeDep,
     paging: Paging,
-    county: County = None,
+    county: CountyFilter = None,
     stage: Stage | None = None,
     stale_days: Annotated[
         int | None, Query(ge=1, le=365, description="Open projects in their stage this long")
@@ -91,19 +112,21 @@ async def show_project(project_id: uuid.UUID, principal: Principal, runtime: Run
         return await projects.show(uow, runtime.edition, runtime.clock.now(), principal, project_id)
 
 
-@router.get("/projects/{project_id}/log", response_model=list[StageLogEntry], tags=["projects"])
-async def project_stage_log(project_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
-    """Every stage the project went through: when, who, why."""
+@router.get("/projects/{project_id}/log", response_model=Page[StageLogEntry], tags=["projects"])
+async def project_stage_log(
+    project_id: uuid.UUID, principal: Principal, runtime: RuntimeDep, paging: Paging
+):
+    """Every stage the project went through, oldest first: when, who, why."""
     async with runtime.unit_of_work() as uow:
-        return await projects.stage_log(uow, runtime.edition, principal, project_id)
+        return await projects.stage_log(uow, runtime.edition, principal, paging, project_id)
 
 
 @router.get("/totals", response_model=Totals, tags=["projects"])
 async def totals(
     principal: Principal,
     runtime: RuntimeDep,
-    by: Literal["county", "kind", "stage"] = "county",
-    county: County = None,
+    by: TotalsBy = TotalsBy.COUNTY,
+    county: CountyFilter = None,
     stage: Stage | None = None,
 ):
     """Count and amount (yuan and 万元) by county, kind or stage; cancelled ones only when asked."""
@@ -111,27 +134,42 @@ async def totals(
         return await projects.totals(uow, runtime.edition, by, county, stage)
 
 
-@router.get("/running-order", response_model=list[SlotOut], tags=["running order"])
-async def show_running_order(principal: Principal, runtime: RuntimeDep):
+@router.get("/running-order", response_model=Page[SlotOut], tags=["running order"])
+async def show_running_order(principal: Principal, runtime: RuntimeDep, paging: Paging):
     """The ceremony's slots in order, each with the projects signed in it."""
     async with runtime.unit_of_work() as uow:
-        return await running_order.running_order(uow, runtime.clock.now())
+        return page_of(await running_order.running_order(uow, runtime.clock.now()), paging)
 
 
 @router.post(
-    "/running-order/slots", status_code=201, response_model=list[SlotOut], tags=["running order"]
+    "/running-order/slots", status_code=201, response_model=SlotOut, tags=["running order"]
 )
 async def create_slot(
     body: SlotIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    """Add a slot; no two slots start at the same time."""
+    """Add a slot, placed among the others by its time; no two slots start at the same time.
+    Answers the slot; Location: where it is shown."""
     return await run_use_case(
-        runtime, request, principal, key, running_order.create_slot, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        running_order.create_slot,
+        body,
+        status_code=201,
+        location=at("/api/v1/running-order/slots/{id}"),
     )
 
 
+@router.get("/running-order/slots/{slot_id}", response_model=SlotOut, tags=["running order"])
+async def show_slot(slot_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+    """One slot: its place, time and status, with its projects in signing order."""
+    async with runtime.unit_of_work() as uow:
+        return await running_order.show_slot(uow, runtime.clock.now(), slot_id)
+
+
 @router.post(
-    "/running-order/slots/{slot_id}/projects", response_model=list[SlotOut], tags=["running order"]
+    "/running-order/slots/{slot_id}/projects", response_model=SlotOut, tags=["running order"]
 )
 async def add_project_to_slot(
     slot_id: uuid.UUID,
@@ -141,27 +179,35 @@ async def add_project_to_slot(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    """Schedule an agreed project in this slot (or move it here from another)."""
+    """Schedule an agreed project in this slot (or move it here from another); answers the
+    slot."""
     return await run_use_case(
         runtime, request, principal, key, running_order.add_project, slot_id, body.project_id
     )
 
 
-@router.put("/running-order", response_model=list[SlotOut], tags=["running order"])
+@router.put("/running-order", response_model=Page[SlotOut], tags=["running order"])
 async def reorder(
-    body: ReorderIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
+    body: ReorderIn,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    paging: Paging,
+    key: Key = None,
 ):
-    """Reorder every slot in one request; the slots take the existing times in their new order."""
-    return await run_use_case(
-        runtime, request, principal, key, running_order.reorder, body.slot_ids
-    )
+    """Reorder every slot in one request; the slots take the existing times in their new order.
+    Answers the running order as it now stands (a page, like GET /running-order)."""
+
+    async def reorder_and_show(uow, edition, now, principal, slot_ids):
+        order = await running_order.reorder(uow, edition, now, principal, slot_ids)
+        return page_of(order, paging)
+
+    return await run_use_case(runtime, request, principal, key, reorder_and_show, body.slot_ids)
 
 
-@router.post(
-    "/running-order/slots/{slot_id}/hold", response_model=list[SlotOut], tags=["running order"]
-)
+@router.post("/running-order/slots/{slot_id}/hold", response_model=SlotOut, tags=["running order"])
 async def hold_slot(
     slot_id: uuid.UUID, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    """The slot took place: its projects are signed."""
+    """The slot took place: its projects are signed. Answers the slot."""
     return await run_use_case(runtime, request, principal, key, running_order.hold_slot, slot_id)

@@ -11,12 +11,13 @@ from shared.problems import Forbidden, RuleViolated
 class Rule(StrEnum):
     """The business rules a 409 of this service names (`rule`), declared in its OpenAPI."""
 
+    # the move is not allowed from the project's stage; `allowed` lists those that are
     TRANSITION = "transition"
-    REASON_REQUIRED = "reason_required"
-    NOT_AGREED = "not_agreed"
-    SLOT_HELD = "slot_held"
+    REASON_REQUIRED = "reason_required"  # agreed → negotiating needs a reason
+    NOT_AGREED = "not_agreed"  # only agreed (or scheduled) projects go into a slot
+    SLOT_HELD = "slot_held"  # a held slot takes no projects and keeps its place
     ALREADY_IN_SLOT = "already_in_slot"
-    SLOT_TIME_TAKEN = "slot_time_taken"
+    SLOT_TIME_TAKEN = "slot_time_taken"  # two slots never start at the same time
 
 
 class PartnerKind(StrEnum):
@@ -42,6 +43,20 @@ class Stage(StrEnum):
     CANCELLED = "cancelled"
 
 
+class MoveTarget(StrEnum):
+    """The stages a person moves a project to (POST /projects/{id}/stage): MANUAL_MOVES'
+    targets. Scheduling and signing happen through the running order, cancelling through
+    its own request, and nothing moves back to proposed."""
+
+    NEGOTIATING = "negotiating"
+    AGREED = "agreed"
+
+
+class SlotStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"  # it took place: its projects are signed
+
+
 OPEN_STAGES = frozenset({Stage.PROPOSED, Stage.NEGOTIATING, Stage.AGREED, Stage.SCHEDULED})
 # Moves a person asks for directly; scheduling and signing happen through the running order.
 MANUAL_MOVES: dict[tuple[Stage, Stage], bool] = {  # (from, to) -> reason required
@@ -51,32 +66,36 @@ MANUAL_MOVES: dict[tuple[Stage, Stage], bool] = {  # (from, to) -> reason requir
 }
 
 
+def manual_moves_from(current: Stage) -> list[str]:
+    """The stages POST /projects/{id}/stage takes a project in `current` to."""
+    return sorted(to.value for (start, to) in MANUAL_MOVES if start is current)
+
+
 def check_manual_move(current: Stage, wanted: Stage, reason: str | None) -> None:
     if (current, wanted) not in MANUAL_MOVES:
-        hint = ""
-        if wanted is Stage.SCHEDULED:
-            hint = "; agreed projects are scheduled by adding them to a ceremony slot"
-        elif wanted is Stage.SIGNED:
-            hint = "; projects are signed when their slot is held"
-        elif wanted is Stage.CANCELLED:
-            hint = "; use the cancel request, with a reason"
+        allowed = manual_moves_from(current)
         raise RuleViolated(
-            f"a project cannot move from {current.value} to {wanted.value}{hint}",
+            f"a project cannot move from {current.value} to {wanted.value}; "
+            f"allowed: {', '.join(allowed) or 'none'}",
             field="stage",
-            rule="transition",
+            rule=Rule.TRANSITION,
+            allowed=allowed,
         )
     if MANUAL_MOVES[(current, wanted)] and not reason:
         raise RuleViolated(
             f"moving back from {current.value} to {wanted.value} needs a reason",
             field="reason",
-            rule="reason_required",
+            rule=Rule.REASON_REQUIRED,
         )
 
 
 def check_cancellable(current: Stage) -> None:
     if current not in OPEN_STAGES:
         raise RuleViolated(
-            f"a {current.value} project cannot be cancelled", field="stage", rule="transition"
+            f"a {current.value} project cannot be cancelled; allowed: none",
+            field="stage",
+            rule=Rule.TRANSITION,
+            allowed=[],
         )
 
 
@@ -85,7 +104,7 @@ def check_schedulable(current: Stage) -> None:
         raise RuleViolated(
             f"only agreed projects can be scheduled; this one is {current.value}",
             field="project_id",
-            rule="not_agreed",
+            rule=Rule.NOT_AGREED,
         )
 
 

@@ -12,11 +12,19 @@ from shared.events.signings import RunningOrderChanged, RunningOrderChangedData,
 from shared.uow import UnitOfWork
 
 
-async def load_running_order(uow: UnitOfWork, now: datetime) -> list[SlotOut]:
-    slot_rows = (await uow.session.execute(select(slots).order_by(slots.c.position))).all()
-    in_slots = await uow.session.execute(
-        select(projects).where(projects.c.slot_id.is_not(None)).order_by(projects.c.slot_position)
-    )
+async def load_running_order(
+    uow: UnitOfWork, now: datetime, slot_id: str | None = None
+) -> list[SlotOut]:
+    """Every slot in order, each with its projects in signing order (or the one `slot_id`)."""
+    slot_query = select(slots).order_by(slots.c.position)
+    project_query = select(projects).order_by(projects.c.slot_position)
+    if slot_id is None:
+        project_query = project_query.where(projects.c.slot_id.is_not(None))
+    else:
+        slot_query = slot_query.where(slots.c.id == slot_id)
+        project_query = project_query.where(projects.c.slot_id == slot_id)
+    slot_rows = (await uow.session.execute(slot_query)).all()
+    in_slots = await uow.session.execute(project_query)
     by_slot: dict[str, list] = {}
     for p in in_slots:
         by_slot.setdefault(p.slot_id, []).append(project_out(p._asdict(), now))

@@ -5,7 +5,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 
-from services.signings.domain import Stage, check_may_manage_running_order, check_schedulable
+from services.signings.domain import (
+    Rule,
+    SlotStatus,
+    Stage,
+    check_may_manage_running_order,
+    check_schedulable,
+)
 from services.signings.models import projects, slots
 from services.signings.order import announce_running_order, load_running_order
 from services.signings.projects import load_project, save_stage
@@ -17,12 +23,13 @@ from shared.events.signings import ProjectScheduled, ProjectSigned, ScheduledDat
 from shared.problems import InvalidInput, NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
-PLANNED, HELD = "planned", "held"
+PLANNED, HELD = SlotStatus.PLANNED.value, SlotStatus.HELD.value
 
 
 async def create_slot(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: SlotIn
-) -> list[SlotOut]:
+) -> SlotOut:
+    """A new slot, placed among the others by its time."""
     check_may_manage_running_order(principal, edition)
     await _check_time_free(uow, data.starts_at)
     row = {
@@ -40,7 +47,7 @@ async def create_slot(
         await uow.session.execute(
             update(slots).where(slots.c.id == slot_id).values(position=position)
         )
-    return await announce_running_order(uow, edition, now, principal.id)
+    return _slot_in(await announce_running_order(uow, edition, now, principal.id), row["id"])
 
 
 async def add_project(
@@ -50,17 +57,17 @@ async def add_project(
     principal: Principal,
     slot_id: uuid.UUID,
     project_id: uuid.UUID,
-) -> list[SlotOut]:
+) -> SlotOut:
     """Put an agreed project at the end of a slot (a scheduled one moves here from its slot)."""
     check_may_manage_running_order(principal, edition)
     slot = await _load_slot(uow, slot_id)
     if slot["status"] == HELD:
-        raise RuleViolated("the slot was already held", field="slot_id", rule="slot_held")
+        raise RuleViolated("the slot was already held", field="slot_id", rule=Rule.SLOT_HELD)
     current = await load_project(uow, project_id)
     check_schedulable(Stage(current["stage"]))
     if current["slot_id"] == slot["id"]:
         raise RuleViolated(
-            "the project is already in this slot", field="project_id", rule="already_in_slot"
+            "the project is already in this slot", field="project_id", rule=Rule.ALREADY_IN_SLOT
         )
     last = await uow.session.scalar(
         select(func.max(projects.c.slot_position)).where(projects.c.slot_id == slot["id"])
@@ -82,7 +89,7 @@ async def add_project(
             data=_scheduled(row, current["stage"], slot),
         )
     )
-    return await announce_running_order(uow, edition, now, principal.id)
+    return _slot_in(await announce_running_order(uow, edition, now, principal.id), slot["id"])
 
 
 async def reorder(
@@ -97,6 +104,9 @@ async def reorder(
     check_may_manage_running_order(principal, edition)
     current = (await uow.session.execute(select(slots).order_by(slots.c.position))).all()
     wanted = [str(s) for s in slot_ids]
+    unknown = [s for s in wanted if s not in {c.id for c in current}]
+    if unknown:
+        raise NotFound(f"no slot {', '.join(unknown)}", field="slot_ids")
     if sorted(wanted) != sorted(s.id for s in current):
         raise InvalidInput("list every slot of the running order exactly once", field="slot_ids")
     for before, after in zip(current, wanted, strict=True):
@@ -104,7 +114,7 @@ async def reorder(
             raise RuleViolated(
                 f"slot {before.title!r} was held and keeps its place",
                 field="slot_ids",
-                rule="slot_held",
+                rule=Rule.SLOT_HELD,
             )
     times = [s.starts_at for s in current]  # ascending, since positions follow time
     # Park the times first: two slots never share a time, not even within this change.
@@ -124,12 +134,12 @@ async def reorder(
 
 async def hold_slot(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, slot_id: uuid.UUID
-) -> list[SlotOut]:
+) -> SlotOut:
     """The slot took place: every project in it is signed."""
     check_may_manage_running_order(principal, edition)
     slot = await _load_slot(uow, slot_id)
     if slot["status"] == HELD:
-        raise RuleViolated("the slot was already held", field="slot_id", rule="slot_held")
+        raise RuleViolated("the slot was already held", field="slot_id", rule=Rule.SLOT_HELD)
     await uow.session.execute(
         update(slots)
         .where(slots.c.id == slot["id"])
@@ -148,11 +158,20 @@ async def hold_slot(
                 data=_scheduled(row, current["stage"], slot),
             )
         )
-    return await announce_running_order(uow, edition, now, principal.id)
+    return _slot_in(await announce_running_order(uow, edition, now, principal.id), slot["id"])
 
 
 async def running_order(uow: UnitOfWork, now: datetime) -> list[SlotOut]:
     return await load_running_order(uow, now)
+
+
+async def show_slot(uow: UnitOfWork, now: datetime, slot_id: uuid.UUID) -> SlotOut:
+    slot = await _load_slot(uow, slot_id)
+    return _slot_in(await load_running_order(uow, now, slot["id"]), slot["id"])
+
+
+def _slot_in(order: list[SlotOut], slot_id: str) -> SlotOut:
+    return next(s for s in order if str(s.id) == slot_id)
 
 
 async def _check_time_free(uow: UnitOfWork, starts_at: datetime) -> None:
@@ -161,7 +180,7 @@ async def _check_time_free(uow: UnitOfWork, starts_at: datetime) -> None:
         raise RuleViolated(
             f"slot {taken!r} already starts at {starts_at.isoformat()}",
             field="starts_at",
-            rule="slot_time_taken",
+            rule=Rule.SLOT_TIME_TAKEN,
         )
 
 

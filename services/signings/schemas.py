@@ -1,13 +1,13 @@
 """What the signings HTTP API accepts and answers."""
 
 import uuid
-from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
-from services.signings.domain import PartnerKind, ProjectKind, Stage
-from shared.schemas import Reason, Strict, Text100, Text200
+from services.signings.domain import MoveTarget, PartnerKind, ProjectKind, SlotStatus, Stage
+from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200
 
 # Whole yuan: a JSON integer above zero (1.5, "100" and 0 are refused), at most 10^12 (1亿万).
 Amount = Annotated[StrictInt, Field(gt=0, le=10**12, description="Amount in whole yuan (CNY)")]
@@ -28,8 +28,11 @@ class ProjectIn(Strict):
 
 
 class StageIn(Strict):
-    stage: Stage
-    reason: Reason | None = None
+    stage: MoveTarget = Field(
+        description="negotiating or agreed. A project is scheduled by adding it to a slot of "
+        "the running order, signed when its slot is held, and cancelled by its cancel request"
+    )
+    reason: Reason | None = Field(default=None, description="Required to move agreed → negotiating")
 
 
 class ProjectOut(BaseModel):
@@ -45,14 +48,14 @@ class ProjectOut(BaseModel):
     amount_wan: str = Field(description="The amount in 万元, two decimals")
     achievement_id: uuid.UUID | None
     stage: Stage
-    stage_since: datetime
+    stage_since: Instant
     days_in_stage: int
     slot_id: uuid.UUID | None
     reason: str | None
     version: int
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
 
 
@@ -62,12 +65,12 @@ class StageLogEntry(BaseModel):
     reason: str | None
     slot_id: uuid.UUID | None
     actor: str
-    at: datetime
+    at: Instant
 
 
 class SlotIn(Strict):
     title: Text200
-    starts_at: AwareDatetime
+    starts_at: InstantIn
 
 
 class SlotProjectIn(Strict):
@@ -84,9 +87,15 @@ class SlotOut(BaseModel):
     id: uuid.UUID
     position: int
     title: str
-    starts_at: datetime
-    status: str
-    projects: list[ProjectOut]
+    starts_at: Instant
+    status: SlotStatus
+    projects: list[ProjectOut] = Field(description="In the order they are signed")
+
+
+class TotalsBy(StrEnum):
+    COUNTY = "county"
+    KIND = "kind"
+    STAGE = "stage"
 
 
 class Total(BaseModel):
@@ -97,7 +106,7 @@ class Total(BaseModel):
 
 
 class Totals(BaseModel):
-    by: str
+    by: TotalsBy
     rows: list[Total]
     count: int
     amount_cny: int

@@ -140,7 +140,7 @@ async def _signings(svc: RunningService) -> dict[str, list[str]]:
         headers=COMMITTEE,
     )
     assert response.status_code == 201, response.text
-    return {"project_id": [project], "slot_id": [slot["id"] for slot in response.json()]}
+    return {"project_id": [project], "slot_id": [response.json()["id"]]}
 
 
 async def _publicity(svc: RunningService) -> dict[str, list[str]]:

@@ -105,6 +105,7 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "GET /api/v1/running-order": EVERYONE,
         "PUT /api/v1/running-order": COMMITTEE | group("signing"),
         "POST /api/v1/running-order/slots": COMMITTEE | group("signing"),
+        "GET /api/v1/running-order/slots/{slot_id}": EVERYONE,
         "POST /api/v1/running-order/slots/{slot_id}/projects": COMMITTEE | group("signing"),
         "POST /api/v1/running-order/slots/{slot_id}/hold": COMMITTEE | group("signing"),
     },

@@ -1,73 +1,23 @@
 """The signing pipeline over HTTP: stages, running order, totals that match the events."""
 
 import itertools
-import json
 from collections import defaultdict
 
 import pytest
 
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.signings.flow import (
+    agreed,
+    assert_problem,
+    events,
+    move,
+    project_body,
+    propose,
+    show,
+    slot,
+)
+from tests.support import eventually, running_service, service_settings, token
 
 pytestmark = pytest.mark.db
-
-
-@pytest.fixture
-async def signings(nats_server, databases, tmp_path):
-    async with running_service(
-        "signings", service_settings(nats_server.url, var_dir=tmp_path)
-    ) as svc:
-        yield svc
-
-
-def project_body(county: str = "kongtong", amount: int = 12_345_678, **overrides) -> dict:
-    return {
-        "title": "苹果深加工技术转化",
-        "county": county,
-        "local_party": "静宁县果品公司",
-        "partner_name": "西北农林科技大学",
-        "partner_kind": "college",
-        "kind": "technology_transfer",
-        "sector": "agriculture",
-        "amount_cny": amount,
-    } | overrides
-
-
-async def propose(svc, county="kongtong", **overrides) -> dict:
-    answer = await svc.client.post(
-        "/api/v1/projects",
-        json=project_body(county, **overrides),
-        headers=token(f"county:{county}"),
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-async def move(svc, project, stage, role="committee", reason=None):
-    body = {"stage": stage} | ({"reason": reason} if reason else {})
-    return await svc.client.post(
-        f"/api/v1/projects/{project['id']}/stage", json=body, headers=token(role)
-    )
-
-
-async def agreed(svc, county="kongtong", **overrides) -> dict:
-    project = await propose(svc, county, **overrides)
-    for stage in ("negotiating", "agreed"):
-        assert (await move(svc, project, stage, f"county:{county}")).status_code == 200
-    return project
-
-
-async def slot(svc, title: str, starts_at: str) -> str:
-    answer = await svc.client.post(
-        "/api/v1/running-order/slots",
-        json={"title": title, "starts_at": starts_at},
-        headers=token("group:signing"),
-    )
-    assert answer.status_code == 201, answer.text
-    return next(s["id"] for s in answer.json() if s["title"] == title)
-
-
-async def events(nats_server) -> list[dict]:
-    return [json.loads(m.data) for m in await stream_messages(nats_server.url, "expo.signings.>")]
 
 
 async def test_a_project_goes_from_proposal_to_signature(signings, nats_server):
@@ -80,11 +30,14 @@ async def test_a_project_goes_from_proposal_to_signature(signings, nats_server):
         headers=token("group:signing"),
     )
     assert scheduled.status_code == 200, scheduled.text
+    assert scheduled.json()["id"] == opening
+    assert [p["id"] for p in scheduled.json()["projects"]] == [project["id"]]
     held = await signings.client.post(
         f"/api/v1/running-order/slots/{opening}/hold", headers=token("committee")
     )
     assert held.status_code == 200
-    assert held.json()[0]["projects"][0]["stage"] == "signed"
+    assert held.json()["id"] == opening and held.json()["status"] == "held"
+    assert held.json()["projects"][0]["stage"] == "signed"
 
     shown = (
         await signings.client.get(
@@ -97,7 +50,8 @@ async def test_a_project_goes_from_proposal_to_signature(signings, nats_server):
             f"/api/v1/projects/{project['id']}/log", headers=token("county:kongtong")
         )
     ).json()
-    assert [e["to_stage"] for e in log] == [
+    assert (log["total"], log["limit"], log["offset"]) == (5, 50, 0)
+    assert [e["to_stage"] for e in log["items"]] == [
         "proposed",
         "negotiating",
         "agreed",
@@ -191,6 +145,9 @@ async def reach(svc, stage: str) -> dict:
     return shown
 
 
+TARGETS = ["negotiating", "agreed"]  # what POST /projects/{id}/stage offers
+
+
 @pytest.mark.parametrize(("start", "wanted"), list(itertools.product(STAGES, STAGES)))
 async def test_manual_moves_are_a_table(signings, start, wanted):
     project = await reach(signings, start)
@@ -198,15 +155,17 @@ async def test_manual_moves_are_a_table(signings, start, wanted):
     if (start, wanted) in ALLOWED:
         assert answer.status_code == 200
         assert answer.json()["stage"] == wanted
+        return
+    if wanted not in TARGETS:  # scheduling, signing and cancelling have their own requests
+        problem = assert_problem(answer, 422, field="stage")
+        assert "negotiating" in problem["detail"] and "agreed" in problem["detail"]
     else:
-        assert answer.status_code == 409
-        assert answer.json()["rule"] == "transition"
-        after = (
-            await signings.client.get(
-                f"/api/v1/projects/{project['id']}", headers=token("committee")
-            )
-        ).json()
-        assert (after["stage"], after["version"]) == (start, project["version"])
+        problem = assert_problem(answer, 409, field="stage", rule="transition")
+        allowed = sorted(to for (at, to) in ALLOWED if at == start)
+        assert problem["allowed"] == allowed
+        assert problem["detail"].endswith(f"allowed: {', '.join(allowed) or 'none'}")
+    after = await show(signings, project)
+    assert (after["stage"], after["version"]) == (start, project["version"])
 
 
 async def test_moving_back_needs_a_reason(signings):
@@ -262,7 +221,8 @@ async def test_reordering_is_one_request_and_times_stay_in_order(signings):
         "/api/v1/running-order", json={"slot_ids": [c, a, b]}, headers=token("group:signing")
     )
     assert answer.status_code == 200, answer.text
-    order = [(s["title"], s["starts_at"]) for s in answer.json()]
+    assert (answer.json()["total"], answer.json()["offset"]) == (3, 0)
+    order = [(s["title"], s["starts_at"]) for s in answer.json()["items"]]
     assert order == [
         ("C", "2020-08-28T02:00:00Z"),
         ("A", "2020-08-28T02:15:00Z"),
