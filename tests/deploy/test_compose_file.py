@@ -256,9 +256,9 @@ def test_the_grafana_dashboards_load_and_every_panel_queries_something():
 
 
 def test_business_panels_read_reporting_only_so_nothing_is_counted_twice():
-    # Reporting's projections repeat figures other services export under the same names
-    # (expo_signings_amount_cny in signings and in reporting): a panel over every service
-    # would add them up.
+    # Reporting's projections repeat figures other services export in their own view
+    # (signings' expo_signings_projects_amount_cny, reporting's expo_signings_amount_cny): the
+    # business panels read reporting's, so a county's figures come from one place.
     board = json.loads((DEPLOY / "grafana" / "dashboards" / "expoops-preparation.json").read_text())
     for panel in board["panels"]:
         for target in panel["targets"]:

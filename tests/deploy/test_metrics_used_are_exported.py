@@ -1,4 +1,5 @@
-"""Every metric a dashboard panel or an alert rule reads is one a running service exports.
+"""Every metric a dashboard panel or an alert rule reads is one a running service exports,
+and no two services export the same name.
 
 A panel over a renamed or mistyped metric shows "No data" and an alert over one never fires,
 and neither says why. Here the five services run in-process, a unit and a signing project go
@@ -7,6 +8,7 @@ looked up on /metrics of the service the query selects (`service="reporting"`), 
 service when it selects none.
 """
 
+from collections import defaultdict
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -14,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.launcher import installed_services
+from shared.metrics import ServiceMetrics
 from tests.deploy.promql import (
     Query,
     alert_queries,
@@ -43,6 +46,8 @@ SUFFIX_OF_TYPE = {
     "_count": {"histogram", "summary"},
     "_sum": {"histogram", "summary"},
 }
+# FastStream's message figures: about the service that exports them, like ServiceMetrics'.
+PLATFORM_PREFIX = "faststream_"
 COMMITTEE = token("committee", "committee-chair")
 SIGNING_AMOUNT = 12_345_678
 
@@ -116,6 +121,27 @@ def problems_with(query: Query, exported: dict[str, dict[str, Family]]) -> list[
     return problems
 
 
+def platform_metrics() -> set[str]:
+    """What every service exports from shared code, each about the service itself (its outbox,
+    consumers, HTTP requests, database writers): one meaning everywhere, and Prometheus tells
+    the services apart by the `service` label it adds."""
+    return {family.name for family in ServiceMetrics("any").registry.collect()}
+
+
+def exported_by_several(exported: dict[str, dict[str, Family]]) -> dict[str, list[str]]:
+    """{name: the services exporting it}, for every name but the platform's that more than one
+    service exports."""
+    platform = platform_metrics()
+    exporters: dict[str, set[str]] = defaultdict(set)
+    for service, its_families in exported.items():
+        for name in its_families:
+            if name.endswith("_created") and name.removesuffix("_created") in its_families:
+                continue  # a counter's or histogram's creation time, under its own family
+            if name not in platform and not name.startswith(PLATFORM_PREFIX):
+                exporters[name].add(service)
+    return {name: sorted(s) for name, s in sorted(exporters.items()) if len(s) > 1}
+
+
 async def drive_a_unit_and_a_signing_through(running) -> None:
     registration, signings, reporting = (
         running["registration"],
@@ -177,6 +203,33 @@ async def test_every_metric_the_dashboards_and_alerts_read_is_exported(exported)
     problems = [problem for query in queries for problem in problems_with(query, exported)]
 
     assert not problems, "\n".join(problems)
+
+
+async def test_no_two_services_export_the_same_metric_name(exported):
+    """A name means one thing: reporting's business figures are expo_<thing>, each service's
+    own view of its data is expo_<service>_<thing>. Signings once exported its amounts as
+    expo_signings_amount_cny, reporting's name, with other labels: `sum by (county)` over both
+    counted every yuan twice."""
+    assert exported["signings"] and exported["reporting"]
+    assert exported_by_several(exported) == {}
+
+
+def test_a_name_two_services_export_is_found_and_the_platform_metrics_are_not():
+    gauge = Family("gauge", frozenset({"county", "stage"}), True)
+    counter = Family("counter", frozenset({"consumer", "type", "outcome"}), True)
+    created = Family("gauge", frozenset({"consumer", "type", "outcome"}), True)
+    common = {
+        "expo_outbox_backlog": Family("gauge", frozenset(), True),
+        "expo_events_handled": counter,
+        "expo_events_handled_created": created,
+        "faststream_received_messages": counter,
+    }
+    exported = {
+        "reporting": common | {"expo_signings_amount_cny": gauge, "expo_signings": gauge},
+        "signings": common | {"expo_signings_amount_cny": gauge, "expo_signings_projects": gauge},
+        "registration": common | {"expo_registration_units": gauge},
+    }
+    assert exported_by_several(exported) == {"expo_signings_amount_cny": ["reporting", "signings"]}
 
 
 @pytest.mark.parametrize(
