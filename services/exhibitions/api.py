@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from services.exhibitions import halls, placement, releases
+from services.exhibitions.domain import ExhibitStatus, ReleaseAction
 from services.exhibitions.schemas import (
     AssignmentIn,
     BoothOut,
@@ -21,8 +22,17 @@ from services.exhibitions.schemas import (
     ReleaseOut,
     StageIn,
 )
-from shared.api import CurrentPrincipal, IdempotencyKey, RuntimeDep, run_use_case
-from shared.schemas import ReasonIn
+from shared.api import (
+    CountyFilter,
+    CurrentPrincipal,
+    IdempotencyKey,
+    Page,
+    Paging,
+    RuntimeDep,
+    at,
+    run_use_case,
+)
+from shared.schemas import ReasonIn, Text100
 
 router = APIRouter()
 Principal = CurrentPrincipal
@@ -35,14 +45,22 @@ async def create_hall(
 ):
     """Plan a hall: a county's own (成果展厅) or a themed one (the exhibition group, the committee)."""
     return await run_use_case(
-        runtime, request, principal, key, halls.create_hall, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        halls.create_hall,
+        body,
+        status_code=201,
+        location=at("/api/v1/halls/{id}"),
     )
 
 
-@router.get("/halls", response_model=list[HallOut], tags=["halls"])
-async def list_halls(principal: Principal, runtime: RuntimeDep):
+@router.get("/halls", response_model=Page[HallOut], tags=["halls"])
+async def list_halls(principal: Principal, runtime: RuntimeDep, paging: Paging):
+    """Every hall, county halls first, by code."""
     async with runtime.unit_of_work() as uow:
-        return await halls.list_halls(uow, runtime.edition, principal)
+        return await halls.list_halls(uow, runtime.edition, principal, paging)
 
 
 @router.get("/halls/{hall_id}", response_model=HallOut, tags=["halls"])
@@ -51,11 +69,11 @@ async def show_hall(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDe
         return await halls.show_hall(uow, runtime.edition, principal, hall_id)
 
 
-@router.get("/halls/{hall_id}/log", response_model=list[HallLogEntry], tags=["halls"])
-async def hall_log(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
-    """Every step and inspection of the hall: who, when, with which problems."""
+@router.get("/halls/{hall_id}/log", response_model=Page[HallLogEntry], tags=["halls"])
+async def hall_log(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep, paging: Paging):
+    """Every step and inspection of the hall, oldest first: who, when, with which problems."""
     async with runtime.unit_of_work() as uow:
-        return await halls.hall_log_of(uow, runtime.edition, principal, hall_id)
+        return await halls.hall_log_of(uow, runtime.edition, principal, hall_id, paging)
 
 
 @router.post("/halls/{hall_id}/stage", response_model=HallOut, tags=["halls"])
@@ -67,7 +85,7 @@ async def advance_stage(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    """Move the hall to its next stage (one step at a time)."""
+    """Move the hall to its next stage (one step at a time); a refusal names the stage allowed."""
     return await run_use_case(
         runtime, request, principal, key, halls.advance_stage, hall_id, body.stage
     )
@@ -89,7 +107,7 @@ async def record_inspection(
 
 
 @router.post(
-    "/halls/{hall_id}/booths", status_code=201, response_model=list[BoothOut], tags=["booths"]
+    "/halls/{hall_id}/booths", status_code=201, response_model=Page[BoothOut], tags=["booths"]
 )
 async def add_booths(
     hall_id: uuid.UUID,
@@ -99,16 +117,27 @@ async def add_booths(
     runtime: RuntimeDep,
     key: Key = None,
 ):
-    """Add one or many booths (展位) to a hall, all or nothing."""
+    """Add one or many booths (展位) to a hall, all or nothing; answers the added ones as a page."""
     return await run_use_case(
-        runtime, request, principal, key, halls.add_booths, hall_id, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        halls.add_booths,
+        hall_id,
+        body,
+        status_code=201,
+        location=lambda _added: f"/api/v1/halls/{hall_id}/booths",
     )
 
 
-@router.get("/halls/{hall_id}/booths", response_model=list[BoothOut], tags=["booths"])
-async def list_booths(hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep):
+@router.get("/halls/{hall_id}/booths", response_model=Page[BoothOut], tags=["booths"])
+async def list_booths(
+    hall_id: uuid.UUID, principal: Principal, runtime: RuntimeDep, paging: Paging
+):
+    """The hall's booths, by code."""
     async with runtime.unit_of_work() as uow:
-        return await halls.list_booths(uow, runtime.edition, principal, hall_id)
+        return await halls.list_booths(uow, runtime.edition, principal, hall_id, paging)
 
 
 @router.post("/booths/{booth_id}/assignment", response_model=BoothOut, tags=["booths"])
@@ -139,18 +168,21 @@ async def release_booth(
     )
 
 
-@router.get("/exhibits", response_model=list[ExhibitOut], tags=["booths"])
+@router.get("/exhibits", response_model=Page[ExhibitOut], tags=["booths"])
 async def list_exhibits(
     principal: Principal,
     runtime: RuntimeDep,
-    county: Annotated[str | None, Query(max_length=32)] = None,
-    status: Annotated[str | None, Query(max_length=16)] = None,
-    unassigned: bool = False,
+    county: CountyFilter,
+    paging: Paging,
+    status: Annotated[
+        ExhibitStatus | None, Query(description="The achievement's status in registration")
+    ] = None,
+    unassigned: Annotated[bool, Query(description="Only those in no booth")] = False,
 ):
     """Achievements as registration's events told them, with their booth if they have one."""
     async with runtime.unit_of_work() as uow:
         return await placement.list_exhibits(
-            uow, runtime.edition, principal, county, status, unassigned
+            uow, runtime.edition, principal, county, status, unassigned, paging
         )
 
 
@@ -160,7 +192,14 @@ async def propose_plan(
 ):
     """Propose where every unassigned approved achievement could go; nothing changes until confirmed."""
     return await run_use_case(
-        runtime, request, principal, key, placement.propose_plan, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        placement.propose_plan,
+        body,
+        status_code=201,
+        location=at("/api/v1/allocation-plans/{id}"),
     )
 
 
@@ -184,18 +223,27 @@ async def schedule_release(
 ):
     """Schedule an achievement release session (成果发布); venues cannot be double-booked."""
     return await run_use_case(
-        runtime, request, principal, key, releases.schedule, body, status_code=201
+        runtime,
+        request,
+        principal,
+        key,
+        releases.schedule,
+        body,
+        status_code=201,
+        location=at("/api/v1/releases/{id}"),
     )
 
 
-@router.get("/releases", response_model=list[ReleaseOut], tags=["releases"])
+@router.get("/releases", response_model=Page[ReleaseOut], tags=["releases"])
 async def list_releases(
     principal: Principal,
     runtime: RuntimeDep,
-    venue: Annotated[str | None, Query(max_length=100)] = None,
+    paging: Paging,
+    venue: Annotated[Text100 | None, Query(description="Only this venue's sessions")] = None,
 ):
+    """Release sessions, earliest first."""
     async with runtime.unit_of_work() as uow:
-        return await releases.list_releases(uow, runtime.edition, principal, venue)
+        return await releases.list_releases(uow, runtime.edition, principal, venue, paging)
 
 
 @router.get("/releases/{release_id}", response_model=ReleaseOut, tags=["releases"])
@@ -213,7 +261,9 @@ async def hold_release(
     key: Key = None,
 ):
     """Record that the session took place."""
-    return await run_use_case(runtime, request, principal, key, releases.act, release_id, "hold")
+    return await run_use_case(
+        runtime, request, principal, key, releases.act, release_id, ReleaseAction.HOLD
+    )
 
 
 @router.post("/releases/{release_id}/cancel", response_model=ReleaseOut, tags=["releases"])
@@ -227,5 +277,12 @@ async def cancel_release(
 ):
     """Cancel the session, saying why; its venue slot becomes free."""
     return await run_use_case(
-        runtime, request, principal, key, releases.act, release_id, "cancel", body.reason
+        runtime,
+        request,
+        principal,
+        key,
+        releases.act,
+        release_id,
+        ReleaseAction.CANCEL,
+        body.reason,
     )

@@ -15,13 +15,11 @@ class Rule(StrEnum):
     HALL_CODE_TAKEN = "hall_code_taken"
     BOOTH_CODE_UNIQUE = "booth_code_unique"
     STAGE_ORDER = "stage_order"  # halls move one stage at a time
-    # only a passing safety inspection reaches safety_inspected
-    INSPECTION_REQUIRED = "inspection_required"
     INSPECTION_STAGE = "inspection_stage"
     TRANSITION = "transition"
     BOOTH_TAKEN = "booth_taken"
     ALREADY_ASSIGNED = "already_assigned"
-    # the achievement is not approved (or not known) in exhibitions' replica
+    # the achievement is known to exhibitions' replica but not approved (an unknown one is a 404)
     NOT_APPROVED = "not_approved"
     AREA = "area"  # the booth is too small
     POWER = "power"  # the booth has too little power
@@ -51,32 +49,60 @@ class Stage(StrEnum):
 STAGES = list(Stage)
 
 
-def next_stage(current: Stage, wanted: Stage) -> Stage:
-    """A hall moves one step at a time, forwards only; inspection has its own request."""
+class StageMove(StrEnum):
+    """The stages `POST /halls/{id}/stage` can move a hall to. Not planned (where every hall
+    starts, never gone back to) and not safety_inspected (only a passing inspection, `POST
+    /halls/{id}/inspections`, reaches it)."""
+
+    DESIGNED = "designed"
+    BUILT = "built"
+    EXHIBITS_IN_PLACE = "exhibits_in_place"
+    READY = "ready"
+
+
+STAGE_MOVES = frozenset(m.value for m in StageMove)
+
+
+def stage_moves_from(current: Stage) -> list[str]:
+    """What `POST /halls/{id}/stage` accepts for a hall at `current`: its next stage, unless
+    that is reached otherwise (by an inspection) or there is none."""
     position = STAGES.index(current)
-    if position + 1 >= len(STAGES) or STAGES[position + 1] is not wanted:
-        expected = STAGES[position + 1].value if position + 1 < len(STAGES) else "none (ready)"
-        raise RuleViolated(
-            f"a hall at {current.value} cannot move to {wanted.value}; next: {expected}",
-            field="stage",
-            rule="stage_order",
-        )
-    if wanted is Stage.SAFETY_INSPECTED:
-        raise RuleViolated(
-            "safety_inspected is reached by recording a passing inspection "
-            "(POST /halls/{id}/inspections)",
-            field="stage",
-            rule="inspection_required",
-        )
-    return wanted
+    following = STAGES[position + 1].value if position + 1 < len(STAGES) else None
+    return [following] if following in STAGE_MOVES else []
+
+
+def next_stage(current: Stage, wanted: StageMove) -> Stage:
+    """A hall moves one step at a time, forwards only; inspection has its own request."""
+    allowed = stage_moves_from(current)
+    if wanted.value in allowed:
+        return Stage(wanted.value)
+    if allowed:
+        then = f"its next stage is {allowed[0]}"
+    elif current is Stage.EXHIBITS_IN_PLACE:
+        then = "it moves on by a passing safety inspection (POST /halls/{id}/inspections)"
+    else:
+        then = "it is ready, the last stage"
+    raise RuleViolated(
+        f"a hall at {current.value} cannot move to {wanted.value}: halls move one stage at a "
+        f"time, forwards only; {then}",
+        field="stage",
+        rule=Rule.STAGE_ORDER,
+        allowed=allowed,
+    )
 
 
 def check_inspectable(current: Stage) -> None:
+    """Only a hall whose exhibits are in place is inspected; a refusal says the stage moves
+    allowed instead (POST /halls/{id}/stage)."""
     if current is not Stage.EXHIBITS_IN_PLACE:
+        allowed = stage_moves_from(current)
+        then = f"its next stage is {allowed[0]}" if allowed else "it needs no inspection now"
         raise RuleViolated(
-            f"a hall is inspected when its exhibits are in place; this one is {current.value}",
+            f"a hall is inspected when its exhibits are in place; this one is {current.value} "
+            f"and {then}",
             field="stage",
-            rule="inspection_stage",
+            rule=Rule.INSPECTION_STAGE,
+            allowed=allowed,
         )
 
 
@@ -86,20 +112,32 @@ class ReleaseStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class ReleaseAction(StrEnum):
+    HOLD = "hold"
+    CANCEL = "cancel"
+
+
 RELEASE_TRANSITIONS = {
-    (ReleaseStatus.SCHEDULED, "hold"): ReleaseStatus.HELD,
-    (ReleaseStatus.SCHEDULED, "cancel"): ReleaseStatus.CANCELLED,
+    (ReleaseStatus.SCHEDULED, ReleaseAction.HOLD): ReleaseStatus.HELD,
+    (ReleaseStatus.SCHEDULED, ReleaseAction.CANCEL): ReleaseStatus.CANCELLED,
 }
 
 
-def next_release_status(current: ReleaseStatus, action: str) -> ReleaseStatus:
+def release_actions_from(current: ReleaseStatus) -> list[str]:
+    return [action.value for (status, action) in RELEASE_TRANSITIONS if status is current]
+
+
+def next_release_status(current: ReleaseStatus, action: ReleaseAction) -> ReleaseStatus:
     try:
         return RELEASE_TRANSITIONS[(current, action)]
     except KeyError:
+        allowed = release_actions_from(current)
+        then = f"it can be: {', '.join(allowed)}" if allowed else "nothing more can be done to it"
         raise RuleViolated(
-            f"cannot {action} a release session that is {current.value}",
+            f"cannot {action.value} a release session that is {current.value}; {then}",
             field="status",
-            rule="transition",
+            rule=Rule.TRANSITION,
+            allowed=allowed,
         ) from None
 
 
@@ -123,6 +161,16 @@ def check_may_read(principal: Principal, edition: Edition) -> None:
         raise Forbidden(f"{principal.role} may not read exhibitions in this edition")
 
 
+class ExhibitStatus(StrEnum):
+    """An achievement's status, as registration's latest event about it said."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
 @dataclass(frozen=True)
 class Exhibit:
     """What exhibitions knows of an achievement (its replica of registration's events)."""
@@ -144,19 +192,19 @@ class BoothSpace:
     power_kw: float
 
 
-def assignment_problem(exhibit: Exhibit, booth: BoothSpace) -> tuple[str, str] | None:
+def assignment_problem(exhibit: Exhibit, booth: BoothSpace) -> tuple[Rule, str] | None:
     """(rule, why) if the achievement cannot go into this booth, else None.
 
     Booking state (booth taken, achievement placed) is checked by the caller, who knows it.
     """
-    if exhibit.status != "approved":
-        return "not_approved", f"achievement is {exhibit.status}, not approved"
+    if exhibit.status != ExhibitStatus.APPROVED:
+        return Rule.NOT_APPROVED, f"achievement is {exhibit.status}, not approved"
     if exhibit.floor_area_m2 > booth.area_m2:
-        return "area", f"needs {exhibit.floor_area_m2:g} m², booth has {booth.area_m2:g} m²"
+        return Rule.AREA, f"needs {exhibit.floor_area_m2:g} m², booth has {booth.area_m2:g} m²"
     if exhibit.power_kw > booth.power_kw:
-        return "power", f"needs {exhibit.power_kw:g} kW, booth has {booth.power_kw:g} kW"
+        return Rule.POWER, f"needs {exhibit.power_kw:g} kW, booth has {booth.power_kw:g} kW"
     if booth.hall_county is not None and booth.hall_county != exhibit.county:
-        return "other_county", (
+        return Rule.OTHER_COUNTY, (
             f"a {exhibit.county} achievement in the {booth.hall_county} hall needs the committee's override"
         )
     return None

@@ -8,7 +8,9 @@ from sqlalchemy import func, insert, select, update
 
 from services.exhibitions.domain import (
     HallKind,
+    Rule,
     Stage,
+    StageMove,
     check_inspectable,
     check_may_manage,
     check_may_read,
@@ -23,6 +25,7 @@ from services.exhibitions.schemas import (
     HallOut,
     InspectionIn,
 )
+from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.exhibitions import (
@@ -43,15 +46,20 @@ async def create_hall(
     uow: UnitOfWork, edition: Edition, now: datetime, principal: Principal, data: HallIn
 ) -> HallOut:
     if data.county is not None and data.county not in edition.county_codes:
-        raise InvalidInput(f"unknown county {data.county!r}", field="county")
+        known = ", ".join(sorted(edition.county_codes))
+        raise InvalidInput(f"unknown county {data.county!r}; known: {known}", field="county")
     check_may_manage(principal, edition, data.county)
     if await uow.session.scalar(select(halls.c.id).where(halls.c.code == data.code)):
-        raise Conflict(f"a hall with code {data.code!r} exists", field="code")
+        raise Conflict(
+            f"a hall with code {data.code!r} exists", field="code", rule=Rule.HALL_CODE_TAKEN
+        )
     if data.kind is HallKind.COUNTY and await uow.session.scalar(
         select(halls.c.id).where(halls.c.county == data.county)
     ):
         raise Conflict(
-            f"county {data.county} already has its hall", field="county", rule="one_hall_per_county"
+            f"county {data.county} already has its hall",
+            field="county",
+            rule=Rule.ONE_HALL_PER_COUNTY,
         )
     row = data.model_dump(mode="json") | {
         "id": str(uuid.uuid4()),
@@ -76,7 +84,7 @@ async def advance_stage(
     now: datetime,
     principal: Principal,
     hall_id: uuid.UUID,
-    wanted: Stage,
+    wanted: StageMove,
 ) -> HallOut:
     row = await load_hall(uow, hall_id)
     check_may_manage(principal, edition, row["county"])
@@ -130,8 +138,9 @@ async def add_booths(
     principal: Principal,
     hall_id: uuid.UUID,
     data: BoothsIn,
-) -> list[BoothOut]:
-    """All or nothing: one bad or duplicate code and no booth is added."""
+) -> Page[BoothOut]:
+    """All or nothing: one bad or duplicate code and no booth is added. Answers the added
+    booths as one page, in the order given."""
     hall = await load_hall(uow, hall_id)
     check_may_manage(principal, edition, hall["county"])
     codes = [b.code for b in data.booths]
@@ -149,7 +158,7 @@ async def add_booths(
         raise Conflict(
             f"the hall already has booths {', '.join(sorted(existing))}",
             field="booths",
-            rule="booth_code_unique",
+            rule=Rule.BOOTH_CODE_UNIQUE,
         )
     rows = [
         b.model_dump()
@@ -174,24 +183,34 @@ async def add_booths(
         uow.emit(
             BoothCreated(edition=edition.code, actor=principal.id, occurred_at=now, data=booth)
         )
-    return [
-        BoothOut.model_validate(
-            r
-            | {
-                "achievement_id": None,
-                "assigned_at": None,
-                "assigned_by": None,
-                "override_note": None,
-            }
-        )
-        for r in rows
-    ]
+    free = {"achievement_id": None, "assigned_at": None, "assigned_by": None}
+    added = [BoothOut.model_validate(r | free | {"override_note": None}) for r in rows]
+    return Page(items=added, total=len(added), limit=len(added), offset=0)
 
 
-async def list_halls(uow: UnitOfWork, edition: Edition, principal: Principal) -> list[HallOut]:
+# A hall with its booths counted, in one statement (a page of halls is one query).
+HALL_WITH_COUNTS = select(
+    halls,
+    select(func.count()).where(booths.c.hall_id == halls.c.id).scalar_subquery().label("booths"),
+    select(func.count(booths.c.achievement_id))
+    .where(booths.c.hall_id == halls.c.id)
+    .scalar_subquery()
+    .label("booths_assigned"),
+)
+
+
+async def list_halls(
+    uow: UnitOfWork, edition: Edition, principal: Principal, paging: PageRequest
+) -> Page[HallOut]:
     check_may_read(principal, edition)
-    rows = await uow.session.execute(select(halls).order_by(halls.c.kind, halls.c.code))
-    return [await _out(uow, r._asdict()) for r in rows]
+    return await paginate(
+        uow.session,
+        HALL_WITH_COUNTS,
+        paging,
+        HallOut.model_validate,
+        halls.c.kind,
+        halls.c.code,
+    )
 
 
 async def show_hall(
@@ -202,30 +221,44 @@ async def show_hall(
 
 
 async def hall_log_of(
-    uow: UnitOfWork, edition: Edition, principal: Principal, hall_id: uuid.UUID
-) -> list[HallLogEntry]:
+    uow: UnitOfWork,
+    edition: Edition,
+    principal: Principal,
+    hall_id: uuid.UUID,
+    paging: PageRequest,
+) -> Page[HallLogEntry]:
     check_may_read(principal, edition)
     hall = await load_hall(uow, hall_id)
-    rows = await uow.session.execute(
-        select(hall_log).where(hall_log.c.hall_id == hall["id"]).order_by(hall_log.c.seq)
+    return await paginate(
+        uow.session,
+        select(hall_log).where(hall_log.c.hall_id == hall["id"]),
+        paging,
+        _log_entry,
+        hall_log.c.seq,
     )
-    return [
-        HallLogEntry.model_validate(
-            r._asdict() | {"problems": json.loads(r.problems) if r.problems else None}
-        )
-        for r in rows
-    ]
 
 
 async def list_booths(
-    uow: UnitOfWork, edition: Edition, principal: Principal, hall_id: uuid.UUID
-) -> list[BoothOut]:
+    uow: UnitOfWork,
+    edition: Edition,
+    principal: Principal,
+    hall_id: uuid.UUID,
+    paging: PageRequest,
+) -> Page[BoothOut]:
     check_may_read(principal, edition)
     hall = await load_hall(uow, hall_id)
-    rows = await uow.session.execute(
-        select(booths).where(booths.c.hall_id == hall["id"]).order_by(booths.c.code)
+    return await paginate(
+        uow.session,
+        select(booths).where(booths.c.hall_id == hall["id"]),
+        paging,
+        BoothOut.model_validate,
+        booths.c.code,
     )
-    return [BoothOut.model_validate(r._asdict()) for r in rows]
+
+
+def _log_entry(row: dict) -> HallLogEntry:
+    problems = json.loads(row["problems"]) if row["problems"] is not None else None
+    return HallLogEntry.model_validate(row | {"problems": problems})
 
 
 async def load_hall(uow: UnitOfWork, hall_id: uuid.UUID | str) -> dict:

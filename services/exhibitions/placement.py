@@ -5,11 +5,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from services.exhibitions import allocation
 from services.exhibitions.domain import (
     BoothSpace,
     Exhibit,
+    ExhibitStatus,
+    Rule,
     assignment_problem,
     check_may_manage,
     check_may_read,
@@ -25,6 +28,7 @@ from services.exhibitions.schemas import (
     PlanOut,
     Unplaced,
 )
+from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.exhibitions import (
@@ -33,7 +37,7 @@ from shared.events.exhibitions import (
     BoothReleased,
     BoothReleasedData,
 )
-from shared.problems import Conflict, Forbidden, InvalidInput, NotFound, RuleViolated
+from shared.problems import Conflict, Forbidden, NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
 BOOTH_WITH_HALL = select(booths, halls.c.county.label("hall_county")).join(
@@ -55,7 +59,9 @@ async def assign(
         raise Forbidden("only the committee may override the county rule", field="override")
     exhibit = await _load_exhibit(uow, data.achievement_id)
     if booth["achievement_id"] is not None:
-        raise RuleViolated(f"booth {booth['code']} is taken", field="booth_id", rule="booth_taken")
+        raise RuleViolated(
+            f"booth {booth['code']} is taken", field="booth_id", rule=Rule.BOOTH_TAKEN
+        )
     placed = await uow.session.scalar(
         select(booths.c.code).where(booths.c.achievement_id == exhibit.achievement_id)
     )
@@ -63,10 +69,10 @@ async def assign(
         raise RuleViolated(
             f"the achievement is already in booth {placed}; release it first",
             field="achievement_id",
-            rule="already_assigned",
+            rule=Rule.ALREADY_ASSIGNED,
         )
     problem = assignment_problem(exhibit, _space(booth))
-    if problem is not None and not (problem[0] == "other_county" and data.override):
+    if problem is not None and not (problem[0] is Rule.OTHER_COUNTY and data.override):
         rule, why = problem
         raise RuleViolated(why, field="achievement_id", rule=rule)
     note = data.note if data.override and problem is not None else None
@@ -85,7 +91,7 @@ async def release(
     check_may_manage(principal, edition, booth["hall_county"])
     if booth["achievement_id"] is None:
         raise RuleViolated(
-            f"booth {booth['code']} is already free", field="booth_id", rule="booth_free"
+            f"booth {booth['code']} is already free", field="booth_id", rule=Rule.BOOTH_FREE
         )
     return await free_booth(
         uow, edition.code, now, principal.id, booth, f"released_by_hand: {reason}"
@@ -125,7 +131,7 @@ async def propose_plan(
 ) -> PlanOut:
     free_query = BOOTH_WITH_HALL.where(booths.c.achievement_id.is_(None))
     exhibit_query = select(exhibits).where(
-        exhibits.c.status == "approved",
+        exhibits.c.status == ExhibitStatus.APPROVED.value,
         exhibits.c.achievement_id.not_in(
             select(booths.c.achievement_id).where(booths.c.achievement_id.is_not(None))
         ),
@@ -191,7 +197,7 @@ async def confirm_plan(
     hall = await load_hall(uow, row["hall_id"]) if row["hall_id"] else None
     check_may_manage(principal, edition, hall["county"] if hall else None)
     if row["confirmed_at"] is not None:
-        raise RuleViolated("this plan was already applied", field="plan_id", rule="plan_applied")
+        raise RuleViolated("this plan was already applied", field="plan_id", rule=Rule.PLAN_APPLIED)
     wanted = {p["booth_id"]: p["achievement_id"] for p in json.loads(row["placements"])}
     # Lock the booths (PostgreSQL) so nothing is placed in them between the check and the write.
     locked = await uow.session.execute(
@@ -219,10 +225,18 @@ async def confirm_plan(
             raise RuleViolated(
                 "the floor changed since this plan was proposed; propose a new one",
                 field="plan_id",
-                rule="stale_plan",
+                rule=Rule.STALE_PLAN,
             )
-    for booth_id, achievement_id in wanted.items():
-        await _place(uow, edition, now, principal, booth_rows[booth_id], exhibit_of[achievement_id])
+    try:
+        for booth_id, achievement_id in wanted.items():
+            booth, exhibit = booth_rows[booth_id], exhibit_of[achievement_id]
+            await _place(uow, edition, now, principal, booth, exhibit)
+    except RuleViolated:  # placed meanwhile by a request the checks above could not see yet
+        raise RuleViolated(
+            "the floor changed since this plan was proposed; propose a new one",
+            field="plan_id",
+            rule=Rule.STALE_PLAN,
+        ) from None
     row |= {"confirmed_at": now, "confirmed_by": principal.id}
     await uow.session.execute(
         update(allocation_plans)
@@ -244,9 +258,10 @@ async def list_exhibits(
     edition: Edition,
     principal: Principal,
     county: str | None,
-    status: str | None,
+    status: ExhibitStatus | None,
     unassigned: bool,
-) -> list[ExhibitOut]:
+    paging: PageRequest,
+) -> Page[ExhibitOut]:
     check_may_read(principal, edition)
     query = select(exhibits, booths.c.id.label("booth_id")).outerjoin(
         booths, booths.c.achievement_id == exhibits.c.achievement_id
@@ -254,28 +269,44 @@ async def list_exhibits(
     if county:
         query = query.where(exhibits.c.county == county)
     if status:
-        query = query.where(exhibits.c.status == status)
+        query = query.where(exhibits.c.status == status.value)
     if unassigned:
         query = query.where(booths.c.id.is_(None))
-    rows = await uow.session.execute(query.order_by(exhibits.c.county, exhibits.c.title))
-    return [ExhibitOut.model_validate(r._asdict()) for r in rows]
+    return await paginate(
+        uow.session,
+        query,
+        paging,
+        ExhibitOut.model_validate,
+        exhibits.c.county,
+        exhibits.c.title,
+        exhibits.c.achievement_id,
+    )
 
 
 async def _place(
     uow, edition, now, principal, booth: dict, exhibit: Exhibit, override_note: str | None = None
 ) -> BoothOut:
-    result = await uow.session.execute(
-        update(booths)
-        .where(booths.c.id == booth["id"], booths.c.achievement_id.is_(None))
-        .values(
-            achievement_id=exhibit.achievement_id,
-            assigned_at=now,
-            assigned_by=principal.id,
-            override_note=override_note,
+    try:
+        result = await uow.session.execute(
+            update(booths)
+            .where(booths.c.id == booth["id"], booths.c.achievement_id.is_(None))
+            .values(
+                achievement_id=exhibit.achievement_id,
+                assigned_at=now,
+                assigned_by=principal.id,
+                override_note=override_note,
+            )
         )
-    )
+    except IntegrityError:  # placed in another booth by a request committed meanwhile
+        raise RuleViolated(
+            "the achievement was placed in another booth meanwhile; release it first",
+            field="achievement_id",
+            rule=Rule.ALREADY_ASSIGNED,
+        ) from None
     if result.rowcount != 1:
-        raise Conflict(f"booth {booth['code']} was taken meanwhile", field="booth_id")
+        raise Conflict(
+            f"booth {booth['code']} was taken meanwhile", field="booth_id", rule=Rule.BOOTH_TAKEN
+        )
     booth = booth | {
         "achievement_id": exhibit.achievement_id,
         "assigned_at": now,
@@ -311,14 +342,16 @@ async def _load_booth(uow: UnitOfWork, booth_id) -> dict:
 
 
 async def _load_exhibit(uow: UnitOfWork, achievement_id) -> Exhibit:
+    """The achievement as exhibitions' replica knows it; one it never heard of is a 404."""
     row = (
         await uow.session.execute(
             select(exhibits).where(exhibits.c.achievement_id == str(achievement_id))
         )
     ).first()
     if row is None:
-        raise InvalidInput(
-            f"no approved achievement {achievement_id} is known here", field="achievement_id"
+        raise NotFound(
+            f"no achievement {achievement_id} is known to exhibitions (from registration's events)",
+            field="achievement_id",
         )
     return _exhibit(row._asdict())
 

@@ -1,26 +1,30 @@
 """Achievement release sessions (成果发布): scheduled without overlaps per venue, then held or cancelled."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
 
 from services.exhibitions.domain import (
+    ExhibitStatus,
+    ReleaseAction,
     ReleaseStatus,
+    Rule,
     check_may_manage,
     check_may_read,
     next_release_status,
 )
 from services.exhibitions.models import exhibits, release_achievements, releases, units, venues
 from services.exhibitions.schemas import ReleaseIn, ReleaseOut
+from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.db import add_to_counter
 from shared.edition import Edition
 from shared.events.exhibitions import ReleaseCancelled, ReleaseData, ReleaseHeld, ReleaseScheduled
-from shared.problems import Conflict, InvalidInput, NotFound, RuleViolated
+from shared.problems import Conflict, NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
-EVENT_OF_ACTION = {"hold": ReleaseHeld, "cancel": ReleaseCancelled}
+EVENT_OF_ACTION = {ReleaseAction.HOLD: ReleaseHeld, ReleaseAction.CANCEL: ReleaseCancelled}
 
 
 async def schedule(
@@ -33,24 +37,36 @@ async def schedule(
         )
     ).first()
     if unit is None:
-        raise InvalidInput(
-            f"no unit {data.presenting_unit_id} is known here", field="presenting_unit_id"
+        raise NotFound(
+            f"no unit {data.presenting_unit_id} is known to exhibitions (from registration's "
+            "events)",
+            field="presenting_unit_id",
         )
     check_may_manage(principal, edition, unit.county)
     wanted = [str(a) for a in data.achievement_ids]
-    approved = set(
-        await uow.session.scalars(
-            select(exhibits.c.achievement_id).where(
-                exhibits.c.achievement_id.in_(wanted), exhibits.c.status == "approved"
+    status_of = dict(
+        (
+            await uow.session.execute(
+                select(exhibits.c.achievement_id, exhibits.c.status).where(
+                    exhibits.c.achievement_id.in_(wanted)
+                )
             )
-        )
+        ).all()
     )
-    missing = [a for a in wanted if a not in approved]
-    if missing:
-        raise RuleViolated(
-            f"only approved achievements are released; not approved or unknown: {', '.join(missing)}",
+    unknown = [a for a in wanted if a not in status_of]
+    if unknown:
+        raise NotFound(
+            f"no achievement {', '.join(unknown)} is known to exhibitions (from registration's "
+            "events)",
             field="achievement_ids",
-            rule="not_approved",
+        )
+    not_approved = [a for a in wanted if status_of[a] != ExhibitStatus.APPROVED]
+    if not_approved:
+        raise RuleViolated(
+            "only approved achievements are released; not approved: "
+            + ", ".join(f"{a} ({status_of[a]})" for a in not_approved),
+            field="achievement_ids",
+            rule=Rule.NOT_APPROVED,
         )
     await _check_venue_free(uow, data.venue, data.starts_at, data.ends_at)
     row = {
@@ -89,7 +105,7 @@ async def act(
     now: datetime,
     principal: Principal,
     release_id: uuid.UUID,
-    action: str,
+    action: ReleaseAction,
     reason: str | None = None,
 ) -> ReleaseOut:
     row = await _load(uow, release_id)
@@ -118,14 +134,22 @@ async def act(
 
 
 async def list_releases(
-    uow: UnitOfWork, edition: Edition, principal: Principal, venue: str | None
-) -> list[ReleaseOut]:
+    uow: UnitOfWork,
+    edition: Edition,
+    principal: Principal,
+    venue: str | None,
+    paging: PageRequest,
+) -> Page[ReleaseOut]:
     check_may_read(principal, edition)
-    query = select(releases.c.id)
+    query = select(releases)
     if venue:
         query = query.where(releases.c.venue == venue)
-    ids = await uow.session.scalars(query.order_by(releases.c.starts_at))
-    return [ReleaseOut.model_validate(await _load(uow, i)) for i in ids]
+    page = await paginate(
+        uow.session, query, paging, lambda row: row, releases.c.starts_at, releases.c.id
+    )
+    shown = await _achievement_ids(uow, [row["id"] for row in page.items])
+    items = [ReleaseOut.model_validate(r | {"achievement_ids": shown[r["id"]]}) for r in page.items]
+    return Page(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
 async def show_release(
@@ -155,9 +179,10 @@ async def _check_venue_free(
     ).first()
     if clash is not None:
         raise RuleViolated(
-            f"{venue} is taken from {clash.starts_at.isoformat()} to {clash.ends_at.isoformat()} by {clash.title!r}",
+            f"{venue} is taken from {_utc(clash.starts_at)} to {_utc(clash.ends_at)} by "
+            f"{clash.title!r}",
             field="starts_at",
-            rule="venue_overlap",
+            rule=Rule.VENUE_OVERLAP,
         )
 
 
@@ -167,12 +192,24 @@ async def _load(uow: UnitOfWork, release_id) -> dict:
     ).first()
     if row is None:
         raise NotFound(f"no release session {release_id}", field="release_id")
-    achievement_ids = await uow.session.scalars(
-        select(release_achievements.c.achievement_id)
-        .where(release_achievements.c.release_id == row.id)
-        .order_by(release_achievements.c.position)
+    return row._asdict() | {"achievement_ids": (await _achievement_ids(uow, [row.id]))[row.id]}
+
+
+async def _achievement_ids(uow: UnitOfWork, release_ids: list[str]) -> dict[str, list[str]]:
+    """Each session's achievements, in the order they were given."""
+    shown: dict[str, list[str]] = {i: [] for i in release_ids}
+    rows = await uow.session.execute(
+        select(release_achievements.c.release_id, release_achievements.c.achievement_id)
+        .where(release_achievements.c.release_id.in_(release_ids))
+        .order_by(release_achievements.c.release_id, release_achievements.c.position)
     )
-    return row._asdict() | {"achievement_ids": list(achievement_ids)}
+    for release_id, achievement_id in rows:
+        shown[release_id].append(achievement_id)
+    return shown
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _data(row: dict) -> ReleaseData:

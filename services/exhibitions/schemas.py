@@ -1,13 +1,18 @@
 """What the exhibitions HTTP API accepts and answers."""
 
 import uuid
-from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from services.exhibitions.domain import HallKind, ReleaseStatus, Stage
-from shared.schemas import Reason, Strict, Text100, Text200
+from services.exhibitions.domain import (
+    ExhibitStatus,
+    HallKind,
+    ReleaseStatus,
+    Stage,
+    StageMove,
+)
+from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200
 
 Code = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -39,14 +44,27 @@ class HallOut(BaseModel):
     inspection_failed: bool
     booths: int
     booths_assigned: int
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str
 
 
 class StageIn(Strict):
-    stage: Stage
+    stage: StageMove = Field(
+        description="The hall's next stage. safety_inspected is reached only by a passing "
+        "inspection (POST /halls/{id}/inspections), never asked for here"
+    )
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _inspected_by_inspection(cls, value):
+        if value == Stage.SAFETY_INSPECTED.value:
+            raise ValueError(
+                "safety_inspected is reached by recording a passing inspection "
+                "(POST /halls/{id}/inspections)"
+            )
+        return value
 
 
 class InspectionIn(Strict):
@@ -61,13 +79,13 @@ class InspectionIn(Strict):
 
 
 class HallLogEntry(BaseModel):
-    action: str
+    action: Literal["create", "stage", "inspection"]
     from_stage: Stage | None
     to_stage: Stage
     passed: bool | None
     problems: list[str] | None
     actor: str
-    at: datetime
+    at: Instant
 
 
 class BoothIn(Strict):
@@ -87,7 +105,7 @@ class BoothOut(BaseModel):
     area_m2: float
     power_kw: float
     achievement_id: uuid.UUID | None
-    assigned_at: datetime | None
+    assigned_at: Instant | None
     assigned_by: str | None
     override_note: str | None
 
@@ -131,9 +149,9 @@ class PlanOut(BaseModel):
     hall_id: uuid.UUID | None
     placements: list[Placement]
     unplaced: list[Unplaced]
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    confirmed_at: datetime | None
+    confirmed_at: Instant | None
     confirmed_by: str | None
 
 
@@ -143,7 +161,7 @@ class ExhibitOut(BaseModel):
     county: str
     unit_id: uuid.UUID
     title: str
-    status: str
+    status: ExhibitStatus
     floor_area_m2: float
     power_kw: float
     live_demo: bool
@@ -153,8 +171,8 @@ class ExhibitOut(BaseModel):
 class ReleaseIn(Strict):
     title: Text200
     venue: Text100
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: InstantIn
+    ends_at: InstantIn
     presenting_unit_id: uuid.UUID
     achievement_ids: list[uuid.UUID] = Field(min_length=1, max_length=50)
 
@@ -171,14 +189,14 @@ class ReleaseOut(BaseModel):
     id: uuid.UUID
     title: str
     venue: str
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
     county: str
     presenting_unit_id: uuid.UUID
     achievement_ids: list[uuid.UUID]
     status: ReleaseStatus
     reason: str | None
-    created_at: datetime
+    created_at: Instant
     created_by: str
-    updated_at: datetime
+    updated_at: Instant
     updated_by: str

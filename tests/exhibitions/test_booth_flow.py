@@ -47,7 +47,10 @@ async def test_an_approved_achievement_is_placed_and_its_booth_freed_when_withdr
             booths = await stack.exhibitions.client.get(
                 f"/api/v1/halls/{hall['id']}/booths", headers=token("committee")
             )
-            return next(b for b in booths.json() if b["code"] == "A1")["achievement_id"] is None
+            return (
+                next(b for b in booths.json()["items"] if b["code"] == "A1")["achievement_id"]
+                is None
+            )
 
         await eventually(freed, what="booth A1 freed after the withdrawal")
 

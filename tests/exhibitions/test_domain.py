@@ -3,22 +3,74 @@
 import pytest
 
 from services.exhibitions.allocation import propose
-from services.exhibitions.domain import BoothSpace, Exhibit, Stage, assignment_problem, next_stage
+from services.exhibitions.domain import (
+    BoothSpace,
+    Exhibit,
+    ReleaseAction,
+    ReleaseStatus,
+    Stage,
+    StageMove,
+    assignment_problem,
+    check_inspectable,
+    next_release_status,
+    next_stage,
+)
 from shared.problems import RuleViolated
 
 ORDER = ["planned", "designed", "built", "exhibits_in_place", "safety_inspected", "ready"]
+MOVES = ["designed", "built", "exhibits_in_place", "ready"]  # safety_inspected: by inspection
+NEXT_BY_REQUEST = {
+    "planned": ["designed"],
+    "designed": ["built"],
+    "built": ["exhibits_in_place"],
+    "exhibits_in_place": [],  # a passing inspection moves it on
+    "safety_inspected": ["ready"],
+    "ready": [],
+}
 
 
-@pytest.mark.parametrize(("current", "wanted"), [(a, b) for a in ORDER for b in ORDER])
-def test_halls_move_one_step_forward_and_inspection_has_its_own_door(current, wanted):
-    one_step = ORDER.index(wanted) == ORDER.index(current) + 1
-    if one_step and wanted != "safety_inspected":
-        assert next_stage(Stage(current), Stage(wanted)) is Stage(wanted)
+@pytest.mark.parametrize(("current", "wanted"), [(a, b) for a in ORDER for b in MOVES])
+def test_halls_move_one_step_forward_and_a_refusal_names_the_stage_allowed(current, wanted):
+    allowed = NEXT_BY_REQUEST[current]
+    if wanted in allowed:
+        assert next_stage(Stage(current), StageMove(wanted)) is Stage(wanted)
         return
     with pytest.raises(RuleViolated) as refused:
-        next_stage(Stage(current), Stage(wanted))
-    expected_rule = "inspection_required" if one_step else "stage_order"
-    assert refused.value.extra["rule"] == expected_rule
+        next_stage(Stage(current), StageMove(wanted))
+    assert refused.value.extra["rule"] == "stage_order"
+    assert refused.value.extra["allowed"] == allowed
+    assert refused.value.field == "stage"
+
+
+def test_the_stage_request_never_offers_what_only_an_inspection_or_the_start_reaches():
+    assert [m.value for m in StageMove] == MOVES
+
+
+@pytest.mark.parametrize("current", [s for s in ORDER if s != "exhibits_in_place"])
+def test_an_inspection_out_of_turn_names_the_stage_moves_allowed(current):
+    with pytest.raises(RuleViolated) as refused:
+        check_inspectable(Stage(current))
+    assert refused.value.extra["rule"] == "inspection_stage"
+    assert refused.value.extra["allowed"] == NEXT_BY_REQUEST[current]
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "allowed"),
+    [
+        ("held", "hold", []),
+        ("held", "cancel", []),
+        ("cancelled", "hold", []),
+        ("cancelled", "cancel", []),
+    ],
+)
+def test_a_release_session_moves_once_and_a_refusal_names_what_is_left(status, action, allowed):
+    assert next_release_status(ReleaseStatus.SCHEDULED, ReleaseAction(action)) in (
+        ReleaseStatus.HELD,
+        ReleaseStatus.CANCELLED,
+    )
+    with pytest.raises(RuleViolated) as refused:
+        next_release_status(ReleaseStatus(status), ReleaseAction(action))
+    assert (refused.value.extra["rule"], refused.value.extra["allowed"]) == ("transition", allowed)
 
 
 def exhibit(

@@ -61,7 +61,7 @@ async def floor(stack: Stack, hall: dict) -> dict[str, str | None]:
     listed = await stack.exhibitions.client.get(
         f"{API}/halls/{hall['id']}/booths", headers=COMMITTEE
     )
-    return {b["code"]: b["achievement_id"] for b in listed.json()}
+    return {b["code"]: b["achievement_id"] for b in listed.json()["items"]}
 
 
 async def assign(stack: Stack, hall: dict, code: str, achievement: dict) -> None:
@@ -116,7 +116,7 @@ async def test_restarting_exhibitions_mid_way_loses_and_duplicates_nothing(
                 "A3": late["id"],
             }
             exhibits = await exhibitions.client.get(f"{API}/exhibits", headers=COMMITTEE)
-            assert sorted((e["title"], e["status"]) for e in exhibits.json()) == [
+            assert sorted((e["title"], e["status"]) for e in exhibits.json()["items"]) == [
                 ("停机期间批准", "approved"),
                 ("将撤回成果", "withdrawn"),
                 ("留展成果", "approved"),

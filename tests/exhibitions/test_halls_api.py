@@ -1,19 +1,23 @@
-"""Halls and booths over HTTP: who may plan them, the readiness stages one step at a time, safety
-inspections that hold a hall back, bulk booths all or nothing, and the events each change emits."""
-
-import json
+"""Halls over HTTP: who may plan them, the readiness stages one step at a time (a refusal names
+the stage allowed), safety inspections that hold a hall back, the log, and their events."""
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.exhibitions.flow import (
+    API,
+    COMMITTEE,
+    GROUP,
+    KONGTONG,
+    create_hall,
+    error_fields,
+    events,
+    hall_body,
+    page,
+)
+from tests.support import running_service, service_settings, token
 
 pytestmark = pytest.mark.db
 
-API = "/api/v1"
-COMMITTEE = token("committee", "committee-chair")
-GROUP = token("group:exhibition", "exhibition-leader")
-KONGTONG = token("county:kongtong", "kongtong-clerk")
 HUATING = token("county:huating", "huating-clerk")
 
 
@@ -22,43 +26,6 @@ async def exhibitions(nats_server, databases, tmp_path):
     settings = service_settings(nats_server.url, var_dir=tmp_path)
     async with running_service("exhibitions", settings) as svc:
         yield svc
-
-
-async def outbox_backlog(svc) -> float | None:
-    response = await svc.client.get("/metrics")
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            if sample.name == "expo_outbox_backlog":
-                return sample.value
-    return None
-
-
-async def events(svc, nats_url: str, kind: str = ">") -> list[dict]:
-    """Every exhibitions event of `kind` on the bus, once everything committed is published."""
-
-    async def published():
-        return await outbox_backlog(svc) == 0.0
-
-    await eventually(published, what="the exhibitions outbox is empty")
-    messages = await stream_messages(nats_url, f"expo.exhibitions.{kind}", settle=0.1)
-    return [json.loads(m.data) for m in messages]
-
-
-def hall_body(code: str, kind: str = "county", county: str | None = "kongtong", **extra) -> dict:
-    body = {"code": code, "name": f"{code} 展厅", "kind": kind} | extra
-    if county is not None:
-        body["county"] = county
-    return body
-
-
-async def create_hall(svc, headers=KONGTONG, **body) -> dict:
-    answer = await svc.client.post(f"{API}/halls", json=hall_body(**body), headers=headers)
-    assert answer.status_code == 201, answer.text
-    return answer.json()
-
-
-def error_fields(answer) -> list[str]:
-    return [e["field"] for e in answer.json().get("errors", [])]
 
 
 async def advance(svc, hall_id: str, stage: str, headers=KONGTONG):
@@ -104,8 +71,31 @@ async def test_a_county_hall_and_a_themed_hall_are_created_planned_with_events(
         (themed["id"], "themed", None),
     ]
     assert [e["actor"] for e in created] == ["kongtong-clerk", "exhibition-leader"]
-    listed = await exhibitions.client.get(f"{API}/halls", headers=HUATING)  # every county reads
-    assert sorted(h["code"] for h in listed.json()) == ["kongtong-hall", "science-hall"]
+    listed = await page(exhibitions, "/halls", headers=HUATING)  # every county reads
+    assert [h["code"] for h in listed["items"]] == ["kongtong-hall", "science-hall"]
+    assert (listed["total"], listed["limit"], listed["offset"]) == (2, 50, 0)
+    shown = await exhibitions.client.get(f"{API}/halls/{county['id']}", headers=HUATING)
+    assert shown.json() == county
+    assert county["created_at"].endswith("Z") and county["updated_at"].endswith("Z")
+
+
+async def test_halls_are_listed_a_page_at_a_time_county_halls_first(exhibitions):
+    for county in ("kongtong", "huating", "jingning"):
+        await create_hall(exhibitions, headers=COMMITTEE, code=f"{county}-hall", county=county)
+    await create_hall(exhibitions, headers=GROUP, code="agri-hall", kind="themed", county=None)
+    first = await page(exhibitions, "/halls", limit=3)
+    rest = await page(exhibitions, "/halls", limit=3, offset=3)
+    assert [h["code"] for h in first["items"] + rest["items"]] == [
+        "huating-hall",
+        "jingning-hall",
+        "kongtong-hall",
+        "agri-hall",
+    ]
+    assert (first["total"], rest["total"], rest["offset"]) == (4, 4, 3)
+    for params in ({"limit": 0}, {"limit": 201}, {"offset": -1}, {"limit": "ten"}):
+        refused = await exhibitions.client.get(f"{API}/halls", params=params, headers=COMMITTEE)
+        assert refused.status_code == 422, refused.text
+        assert error_fields(refused) == list(params)
 
 
 async def test_a_county_has_one_hall_only(exhibitions, nats_server):
@@ -115,6 +105,7 @@ async def test_a_county_has_one_hall_only(exhibitions, nats_server):
     )
     assert second.status_code == 409
     assert second.json()["rule"] == "one_hall_per_county"
+    assert error_fields(second) == ["county"]
     assert second.headers["content-type"] == "application/problem+json"
     assert len(await events(exhibitions, nats_server.url, "hall.created")) == 1
 
@@ -125,6 +116,7 @@ async def test_a_hall_code_is_unique(exhibitions, nats_server):
         f"{API}/halls", json=hall_body("main-hall", kind="themed", county=None), headers=GROUP
     )
     assert again.status_code == 409
+    assert again.json()["rule"] == "hall_code_taken"
     assert error_fields(again) == ["code"]
     assert len(await events(exhibitions, nats_server.url, "hall.created")) == 1
 
@@ -142,7 +134,7 @@ async def test_a_hall_with_a_wrong_county_is_invalid_input_naming_county(
     )
     assert answer.status_code == 422, answer.text
     assert error_fields(answer) == ["county"]
-    assert (await exhibitions.client.get(f"{API}/halls", headers=COMMITTEE)).json() == []
+    assert (await page(exhibitions, "/halls"))["items"] == []
     assert await events(exhibitions, nats_server.url) == []
 
 
@@ -186,12 +178,17 @@ async def test_a_hall_advances_one_stage_at_a_time_with_an_event_each(exhibition
 
 
 @pytest.mark.parametrize(
-    ("walk", "wanted"),
-    [([], "built"), ([], "ready"), (["designed"], "planned"), (["designed", "built"], "designed")],
-    ids=["skip-designed", "straight-to-ready", "back-to-planned", "back-to-designed"],
+    ("walk", "wanted", "allowed"),
+    [
+        ([], "built", "designed"),
+        ([], "ready", "designed"),
+        (["designed"], "designed", "built"),
+        (["designed", "built"], "designed", "exhibits_in_place"),
+    ],
+    ids=["skip-designed", "straight-to-ready", "same-again", "back-to-designed"],
 )
-async def test_skipping_or_going_back_a_stage_breaks_stage_order(
-    exhibitions, nats_server, walk, wanted
+async def test_skipping_or_going_back_a_stage_breaks_stage_order_naming_the_next_stage(
+    exhibitions, nats_server, walk, wanted, allowed
 ):
     hall = await create_hall(exhibitions, code="kongtong-hall")
     for stage in walk:
@@ -201,16 +198,31 @@ async def test_skipping_or_going_back_a_stage_breaks_stage_order(
     refused = await advance(exhibitions, hall["id"], wanted)
     assert refused.status_code == 409
     assert refused.json()["rule"] == "stage_order"
+    assert refused.json()["allowed"] == [allowed]
+    assert f"next stage is {allowed}" in refused.json()["detail"]
+    assert error_fields(refused) == ["stage"]
     shown = await exhibitions.client.get(f"{API}/halls/{hall['id']}", headers=COMMITTEE)
     assert shown.json()["stage"] == (walk[-1] if walk else "planned")
     assert await events(exhibitions, nats_server.url) == before
 
 
-async def test_an_unknown_stage_is_invalid_input(exhibitions):
+@pytest.mark.parametrize("stage", ["painted", "planned", "safety_inspected", 3, None])
+async def test_a_stage_the_request_can_never_reach_is_invalid_input(exhibitions, stage):
+    """planned is where halls start; safety_inspected only an inspection reaches."""
     hall = await create_hall(exhibitions, code="kongtong-hall")
-    answer = await advance(exhibitions, hall["id"], "painted")
+    answer = await advance(exhibitions, hall["id"], stage)
     assert answer.status_code == 422
     assert error_fields(answer) == ["stage"]
+
+
+async def test_the_stage_request_offers_only_the_stages_it_can_move_to(exhibitions):
+    document = (await exhibitions.client.get("/openapi.json")).json()
+    assert document["components"]["schemas"]["StageMove"]["enum"] == [
+        "designed",
+        "built",
+        "exhibits_in_place",
+        "ready",
+    ]
 
 
 async def test_safety_inspected_is_reached_only_by_an_inspection(exhibitions, nats_server):
@@ -218,8 +230,13 @@ async def test_safety_inspected_is_reached_only_by_an_inspection(exhibitions, na
     before = await events(exhibitions, nats_server.url)
     for headers in (KONGTONG, COMMITTEE):
         refused = await advance(exhibitions, hall["id"], "safety_inspected", headers=headers)
-        assert refused.status_code == 409
-        assert refused.json()["rule"] == "inspection_required"
+        assert refused.status_code == 422
+        assert error_fields(refused) == ["stage"]
+        assert "/inspections" in refused.json()["detail"]
+        early = await advance(exhibitions, hall["id"], "ready", headers=headers)
+        assert early.status_code == 409
+        assert (early.json()["rule"], early.json()["allowed"]) == ("stage_order", [])
+        assert "inspection" in early.json()["detail"]
     shown = await exhibitions.client.get(f"{API}/halls/{hall['id']}", headers=COMMITTEE)
     assert shown.json()["stage"] == "exhibits_in_place"
     assert await events(exhibitions, nats_server.url) == before
@@ -246,6 +263,7 @@ async def test_a_failed_inspection_holds_the_hall_until_a_passing_one_then_it_ge
 
     held = await advance(exhibitions, hall["id"], "ready")
     assert held.status_code == 409 and held.json()["rule"] == "stage_order"
+    assert held.json()["allowed"] == []
 
     passed = await inspect(exhibitions, hall["id"], passed=True)
     assert passed.status_code == 200, passed.text
@@ -256,6 +274,9 @@ async def test_a_failed_inspection_holds_the_hall_until_a_passing_one_then_it_ge
     ready = await advance(exhibitions, hall["id"], "ready")
     assert ready.status_code == 200, ready.text
     assert ready.json()["stage"] == "ready"
+    beyond = await advance(exhibitions, hall["id"], "ready")
+    assert beyond.status_code == 409
+    assert (beyond.json()["rule"], beyond.json()["allowed"]) == ("stage_order", [])
 
     inspections = await events(exhibitions, nats_server.url, "hall.inspected")
     assert [(e["data"]["passed"], e["data"]["problems"]) for e in inspections] == [
@@ -286,6 +307,7 @@ async def test_a_hall_is_inspected_only_when_its_exhibits_are_in_place(exhibitio
     early = await inspect(exhibitions, hall["id"], passed=True)
     assert early.status_code == 409
     assert early.json()["rule"] == "inspection_stage"
+    assert early.json()["allowed"] == ["designed"]
     assert await events(exhibitions, nats_server.url, "hall.inspected") == []
 
 
@@ -317,11 +339,11 @@ async def test_the_hall_log_shows_every_step_with_actor_and_problems(exhibitions
     assert (await inspect(exhibitions, hall["id"], True, headers=inspector)).status_code == 200
     assert (await advance(exhibitions, hall["id"], "ready", headers=COMMITTEE)).status_code == 200
 
-    log = await exhibitions.client.get(f"{API}/halls/{hall['id']}/log", headers=HUATING)
-    assert log.status_code == 200, log.text
+    log = await page(exhibitions, f"/halls/{hall['id']}/log", headers=HUATING)
+    assert log["total"] == 7
     steps = [
         (e["action"], e["from_stage"], e["to_stage"], e["passed"], e["problems"], e["actor"])
-        for e in log.json()
+        for e in log["items"]
     ]
     assert steps == [
         ("create", None, "planned", None, None, "kongtong-clerk"),
@@ -339,112 +361,7 @@ async def test_the_hall_log_shows_every_step_with_actor_and_problems(exhibitions
         ("inspection", "exhibits_in_place", "safety_inspected", True, [], "inspector-wang"),
         ("stage", "safety_inspected", "ready", None, None, "committee-chair"),
     ]
-    assert all(e["at"] for e in log.json())
-
-
-# --- booths ------------------------------------------------------------------------------------
-
-BOOTHS = [
-    {"code": "A1", "area_m2": 9, "power_kw": 2},
-    {"code": "A2", "area_m2": 18, "power_kw": 5},
-    {"code": "B1", "area_m2": 36.5},
-]
-
-
-async def booths_of(svc, hall_id: str) -> list[dict]:
-    listed = await svc.client.get(f"{API}/halls/{hall_id}/booths", headers=COMMITTEE)
-    assert listed.status_code == 200, listed.text
-    return listed.json()
-
-
-async def test_booths_are_added_in_bulk_with_one_event_each(exhibitions, nats_server):
-    hall = await create_hall(exhibitions, code="kongtong-hall")
-    added = await exhibitions.client.post(
-        f"{API}/halls/{hall['id']}/booths", json={"booths": BOOTHS}, headers=KONGTONG
-    )
-    assert added.status_code == 201, added.text
-    assert [(b["code"], b["area_m2"], b["power_kw"]) for b in added.json()] == [
-        ("A1", 9, 2),
-        ("A2", 18, 5),
-        ("B1", 36.5, 0),
-    ]
-    assert all(b["achievement_id"] is None for b in added.json())
-    assert [b["code"] for b in await booths_of(exhibitions, hall["id"])] == ["A1", "A2", "B1"]
-    shown = await exhibitions.client.get(f"{API}/halls/{hall['id']}", headers=COMMITTEE)
-    assert (shown.json()["booths"], shown.json()["booths_assigned"]) == (3, 0)
-
-    created = await events(exhibitions, nats_server.url, "booth.created")
-    assert sorted(
-        (e["data"]["code"], e["data"]["hall_id"], e["data"]["county"], e["data"]["area_m2"])
-        for e in created
-    ) == [
-        ("A1", hall["id"], "kongtong", 9),
-        ("A2", hall["id"], "kongtong", 18),
-        ("B1", hall["id"], "kongtong", 36.5),
-    ]
-    assert {e["data"]["booth_id"] for e in created} == {b["id"] for b in added.json()}
-
-
-async def test_the_same_booth_code_may_be_used_in_another_hall(exhibitions):
-    kongtong = await create_hall(exhibitions, code="kongtong-hall")
-    themed = await create_hall(exhibitions, headers=GROUP, code="tech", kind="themed", county=None)
-    for hall, headers in ((kongtong, KONGTONG), (themed, GROUP)):
-        added = await exhibitions.client.post(
-            f"{API}/halls/{hall['id']}/booths", json={"booths": BOOTHS[:1]}, headers=headers
-        )
-        assert added.status_code == 201, added.text
-
-
-async def test_a_code_repeated_in_the_request_is_invalid_and_adds_nothing(exhibitions, nats_server):
-    hall = await create_hall(exhibitions, code="kongtong-hall")
-    body = {"booths": [*BOOTHS, {"code": "A2", "area_m2": 4}]}
-    answer = await exhibitions.client.post(
-        f"{API}/halls/{hall['id']}/booths", json=body, headers=KONGTONG
-    )
-    assert answer.status_code == 422, answer.text
-    assert error_fields(answer) == ["booths"]
-    assert "A2" in answer.json()["detail"]
-    assert await booths_of(exhibitions, hall["id"]) == []
-    assert await events(exhibitions, nats_server.url, "booth.created") == []
-
-
-async def test_a_code_the_hall_already_has_is_a_conflict_and_adds_nothing(exhibitions, nats_server):
-    hall = await create_hall(exhibitions, code="kongtong-hall")
-    first = await exhibitions.client.post(
-        f"{API}/halls/{hall['id']}/booths", json={"booths": BOOTHS[:1]}, headers=KONGTONG
-    )
-    assert first.status_code == 201
-    body = {"booths": [{"code": "C1", "area_m2": 12}, {"code": "A1", "area_m2": 12}]}
-    answer = await exhibitions.client.post(
-        f"{API}/halls/{hall['id']}/booths", json=body, headers=KONGTONG
-    )
-    assert answer.status_code == 409, answer.text
-    assert answer.json()["rule"] == "booth_code_unique"
-    assert error_fields(answer) == ["booths"]
-    assert [b["code"] for b in await booths_of(exhibitions, hall["id"])] == ["A1"]
-    assert len(await events(exhibitions, nats_server.url, "booth.created")) == 1
-
-
-@pytest.mark.parametrize("area", [0, -4], ids=["zero", "negative"])
-async def test_a_booth_without_area_is_invalid_and_the_batch_adds_nothing(
-    exhibitions, nats_server, area
-):
-    hall = await create_hall(exhibitions, code="kongtong-hall")
-    body = {"booths": [BOOTHS[0], {"code": "Z9", "area_m2": area}, BOOTHS[1]]}
-    answer = await exhibitions.client.post(
-        f"{API}/halls/{hall['id']}/booths", json=body, headers=KONGTONG
-    )
-    assert answer.status_code == 422, answer.text
-    assert error_fields(answer) == ["booths.1.area_m2"]
-    assert await booths_of(exhibitions, hall["id"]) == []
-    assert await events(exhibitions, nats_server.url, "booth.created") == []
-
-
-async def test_a_county_may_not_add_booths_to_another_countys_hall(exhibitions, nats_server):
-    hall = await create_hall(exhibitions, code="kongtong-hall")
-    answer = await exhibitions.client.post(
-        f"{API}/halls/{hall['id']}/booths", json={"booths": BOOTHS}, headers=HUATING
-    )
-    assert answer.status_code == 403
-    assert await booths_of(exhibitions, hall["id"]) == []
-    assert await events(exhibitions, nats_server.url, "booth.created") == []
+    assert all(e["at"].endswith("Z") for e in log["items"])
+    middle = await page(exhibitions, f"/halls/{hall['id']}/log", limit=2, offset=4)
+    assert middle["items"] == log["items"][4:6]
+    assert (middle["total"], middle["limit"], middle["offset"]) == (7, 2, 4)

@@ -84,17 +84,24 @@ async def schedule(stack, body: dict, headers=KONGTONG):
 async def scheduled(stack, body: dict, headers=KONGTONG) -> dict:
     answer = await schedule(stack, body, headers)
     assert answer.status_code == 201, answer.text
+    assert answer.headers["Location"] == f"{API}/releases/{answer.json()['id']}"
     return answer.json()
+
+
+async def listed(stack, **params) -> list[dict]:
+    answer = await stack.exhibitions.client.get(f"{API}/releases", params=params, headers=GROUP)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["items"]
 
 
 async def refused_and_unchanged(stack, nats_url, request, status: int) -> dict:
     """Makes the request and checks it was refused with `status`, changing and emitting nothing."""
-    before_list = (await stack.exhibitions.client.get(f"{API}/releases", headers=GROUP)).json()
+    before_list = await listed(stack)
     before_events = await events(stack, nats_url)
     answer = await request()
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
-    after_list = (await stack.exhibitions.client.get(f"{API}/releases", headers=GROUP)).json()
+    after_list = await listed(stack)
     assert after_list == before_list
     assert await events(stack, nats_url) == before_events
     return answer.json()
@@ -131,7 +138,39 @@ async def test_a_session_is_scheduled_for_approved_achievements_with_an_event(
 
     shown = await stack.exhibitions.client.get(f"{API}/releases/{release['id']}", headers=HUATING)
     assert shown.status_code == 200
+    assert shown.json() == release
     assert shown.json()["achievement_ids"] == [second["id"], approved["id"]]
+
+
+async def test_times_are_answered_in_utc_whatever_offset_they_were_sent_in(stack, approved):
+    release = await scheduled(stack, session(approved, at("09:00"), at("10:30")))
+    assert (release["starts_at"], release["ends_at"]) == (
+        "2020-08-28T01:00:00Z",
+        "2020-08-28T02:30:00Z",
+    )
+    assert release["created_at"].endswith("Z") and release["updated_at"].endswith("Z")
+    shown = await stack.exhibitions.client.get(f"{API}/releases/{release['id']}", headers=GROUP)
+    [in_list] = await listed(stack)
+    assert shown.json()["starts_at"] == in_list["starts_at"] == "2020-08-28T01:00:00Z"
+    held = await stack.exhibitions.client.post(
+        f"{API}/releases/{release['id']}/hold", headers=GROUP
+    )
+    assert held.json()["starts_at"] == "2020-08-28T01:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [0, 1598576400, "0", "1598576400", "2020-08-28", "2020-08-28T09:00:00", True, None],
+    ids=["zero", "unix-time", "zero-text", "unix-time-text", "a-day", "no-offset", "bool", "null"],
+)
+async def test_a_time_that_is_not_an_iso_date_time_with_an_offset_is_invalid_input(
+    stack, nats_server, approved, starts_at
+):
+    body = session(approved, at("09:00"), at("10:00")) | {"starts_at": starts_at}
+    problem = await refused_and_unchanged(
+        stack, nats_server.url, lambda: schedule(stack, body), 422
+    )
+    assert fields(problem) == ["starts_at"]
 
 
 async def test_an_achievement_only_submitted_in_registration_is_not_released(
@@ -149,14 +188,30 @@ async def test_an_achievement_only_submitted_in_registration_is_not_released(
     ).status_code == 200
     await wait_until_known(stack, pending["id"], "submitted")
 
-    for ids in ([approved["id"], pending["id"]], [UNKNOWN_ID]):
-        body = session(approved, at("09:00"), at("10:00"), achievement_ids=ids)
-        problem = await refused_and_unchanged(
-            stack, nats_server.url, lambda body=body: schedule(stack, body), 409
-        )
-        assert problem["rule"] == "not_approved"
-        assert fields(problem) == ["achievement_ids"]
-        assert ids[-1] in problem["detail"]
+    body = session(
+        approved, at("09:00"), at("10:00"), achievement_ids=[approved["id"], pending["id"]]
+    )
+    problem = await refused_and_unchanged(
+        stack, nats_server.url, lambda: schedule(stack, body), 409
+    )
+    assert problem["rule"] == "not_approved"
+    assert fields(problem) == ["achievement_ids"]
+    assert f"{pending['id']} (submitted)" in problem["detail"]
+    assert approved["id"] not in problem["detail"]
+
+
+async def test_an_achievement_exhibitions_never_heard_of_is_not_found_naming_achievement_ids(
+    stack, nats_server, approved
+):
+    """The same refusal as when assigning it to a booth: a 404, not a rule."""
+    body = session(approved, at("09:00"), at("10:00"), achievement_ids=[approved["id"], UNKNOWN_ID])
+    problem = await refused_and_unchanged(
+        stack, nats_server.url, lambda: schedule(stack, body), 404
+    )
+    assert problem["type"] == "/problems/not-found"
+    assert fields(problem) == ["achievement_ids"]
+    assert UNKNOWN_ID in problem["detail"] and approved["id"] not in problem["detail"]
+    assert "rule" not in problem
 
 
 @pytest.mark.parametrize(
@@ -179,6 +234,7 @@ async def test_an_overlapping_session_in_the_same_venue_is_refused(
         stack, nats_server.url, lambda: schedule(stack, session(approved, start, end)), 409
     )
     assert problem["rule"] == "venue_overlap"
+    assert "from 2020-08-28T01:00:00Z to 2020-08-28T02:00:00Z" in problem["detail"]
 
 
 async def test_touching_sessions_and_other_venues_are_allowed(stack, nats_server, approved):
@@ -186,15 +242,28 @@ async def test_touching_sessions_and_other_venues_are_allowed(stack, nats_server
     await scheduled(stack, session(approved, at("10:00"), at("11:00")))  # starts as one ends
     await scheduled(stack, session(approved, at("08:00"), at("09:00")))  # ends as one starts
     await scheduled(stack, session(approved, at("09:00"), at("10:00"), venue="崆峒区成果展厅"))
-    listed = await stack.exhibitions.client.get(
-        f"{API}/releases", params={"venue": VENUE}, headers=GROUP
-    )
-    assert [(instant(r["starts_at"]), instant(r["ends_at"])) for r in listed.json()] == [
+    in_venue = await listed(stack, venue=VENUE)
+    assert [(instant(r["starts_at"]), instant(r["ends_at"])) for r in in_venue] == [
         (instant(at("08:00")), instant(at("09:00"))),
         (instant(at("09:00")), instant(at("10:00"))),
         (instant(at("10:00")), instant(at("11:00"))),
     ]
     assert len(await events(stack, nats_server.url, "release.scheduled")) == 4
+    page = await stack.exhibitions.client.get(
+        f"{API}/releases", params={"limit": 2, "offset": 1}, headers=GROUP
+    )
+    assert {k: v for k, v in page.json().items() if k != "items"} == {
+        "total": 4,
+        "limit": 2,
+        "offset": 1,
+    }
+    assert page.json()["items"] == (await listed(stack))[1:3]
+    for venue in (" ", ""):
+        blank = await stack.exhibitions.client.get(
+            f"{API}/releases", params={"venue": venue}, headers=GROUP
+        )
+        assert blank.status_code == 422, blank.text
+        assert fields(blank.json()) == ["venue"]
 
 
 async def test_a_cancelled_session_frees_its_slot_but_a_held_one_does_not(
@@ -231,19 +300,12 @@ async def test_a_session_that_ends_before_it_starts_is_invalid_naming_ends_at(
     assert fields(problem) == ["ends_at"]
 
 
-async def test_a_time_without_a_zone_is_invalid_input(stack, nats_server, approved):
-    body = session(approved, "2020-08-28T09:00:00", at("10:00"))
-    problem = await refused_and_unchanged(
-        stack, nats_server.url, lambda: schedule(stack, body), 422
-    )
-    assert fields(problem) == ["starts_at"]
-
-
-async def test_an_unknown_presenting_unit_is_invalid_naming_it(stack, nats_server, approved):
+async def test_an_unknown_presenting_unit_is_not_found_naming_it(stack, nats_server, approved):
     body = session(approved, at("09:00"), at("10:00"), presenting_unit_id=UNKNOWN_ID)
     problem = await refused_and_unchanged(
-        stack, nats_server.url, lambda: schedule(stack, body, GROUP), 422
+        stack, nats_server.url, lambda: schedule(stack, body, GROUP), 404
     )
+    assert problem["type"] == "/problems/not-found"
     assert fields(problem) == ["presenting_unit_id"]
 
 
@@ -286,7 +348,7 @@ async def test_a_session_is_held_or_cancelled_once_with_events(stack, nats_serve
             ),
             409,
         )
-        assert problem["rule"] == "transition"
+        assert (problem["rule"], problem["allowed"]) == ("transition", [])
 
     [held_event] = await events(stack, nats_server.url, "release.held")
     assert (held_event["data"]["release_id"], held_event["data"]["status"]) == (held["id"], "held")
@@ -323,9 +385,8 @@ async def test_overlapping_sessions_scheduled_at_once_book_the_venue_once(
         *(schedule(stack, session(approved, at(s), at("10:30")), GROUP) for s in starts)
     )
     on_bus = await events(stack, nats_server.url, "release.scheduled")
-    listed = (await stack.exhibitions.client.get(f"{API}/releases", headers=GROUP)).json()
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [201, 409, 409, 409, 409], statuses
     assert {a.json()["rule"] for a in answers if a.status_code == 409} == {"venue_overlap"}
-    assert len(listed) == 1
+    assert len(await listed(stack)) == 1
     assert len(on_bus) == 1
