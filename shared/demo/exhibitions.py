@@ -89,10 +89,23 @@ async def wait_for_exhibits(demo: DemoClient, approved: set[str], role: str) -> 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + EXHIBITS_TIMEOUT
     while True:
-        exhibits = await demo.get("exhibitions", "/exhibits", role, status="approved")
-        missing = approved - {e["achievement_id"] for e in exhibits}
+        missing = approved - await approved_exhibits(demo, role)
         if not missing:
             return
         if loop.time() > deadline:
             raise DemoError(f"exhibitions has not heard of {len(missing)} approved achievements")
         await asyncio.sleep(0.2)
+
+
+async def approved_exhibits(demo: DemoClient, role: str) -> set[str]:
+    """The ids of every approved achievement exhibitions knows, page after page."""
+    known: set[str] = set()
+    offset = 0
+    while True:
+        page = await demo.get(
+            "exhibitions", "/exhibits", role, status="approved", limit=200, offset=offset
+        )
+        known |= {e["achievement_id"] for e in page["items"]}
+        offset += len(page["items"])
+        if not page["items"] or offset >= page["total"]:
+            return known

@@ -71,8 +71,10 @@ async def _replicate_a_kongtong_unit_and_achievement(svc: RunningService) -> tup
         await nc.close()
 
     async def replicated() -> bool:
-        listed = await svc.client.get("/api/v1/exhibits", headers=COMMITTEE)
-        return any(e["achievement_id"] == str(achievement_id) for e in listed.json())
+        listed = await svc.client.get(
+            "/api/v1/exhibits", params={"status": "approved", "limit": 200}, headers=COMMITTEE
+        )
+        return any(e["achievement_id"] == str(achievement_id) for e in listed.json()["items"])
 
     await eventually(replicated, 15, "exhibitions replicated the approved achievement")
     return str(unit_id), str(achievement_id)
@@ -94,7 +96,7 @@ async def _exhibitions(svc: RunningService) -> dict[str, list[str]]:
         headers=COMMITTEE,
     )
     assert response.status_code == 201, response.text
-    booths = [booth["id"] for booth in response.json()]
+    booths = [booth["id"] for booth in response.json()["items"]]
     plan = await _created(svc, "/api/v1/allocation-plans", {"hall_id": hall})
     release = await _created(svc, "/api/v1/releases", release_body(unit, achievement))
     return {
