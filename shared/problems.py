@@ -101,13 +101,6 @@ class Forbidden(Problem):
     status, slug, title = 403, "forbidden", "Forbidden"
 
 
-def reject_nulls(changes: dict[str, Any]) -> None:
-    """A PATCH may leave a field out, but not blank it with null."""
-    for name, value in changes.items():
-        if value is None:
-            raise InvalidInput(f"{name} cannot be null; leave it out to keep it", field=name)
-
-
 def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

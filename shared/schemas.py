@@ -15,15 +15,28 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
     model_validator,
 )
 
+# Blanks, named one by one: what Python's str.strip() drops and what JSON Schema's `\s`
+# means differ (U+0085 is one for Python only, U+FEFF for JSON Schema only), so both the
+# trimming and the documented pattern use this one list.
+BLANKS = (
+    "\t\n\v\f\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_BLANK_CLASS = "".join(f"\\u{ord(c):04x}" for c in BLANKS)
 # Text a person typed: no NUL character (PostgreSQL cannot hold one), and something besides
 # blanks (leading and trailing blanks are dropped).
-TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
-NO_NUL_PATTERN = r"^[^\x00]*$"
+TEXT_PATTERN = rf"^[^\u0000]*[^{_BLANK_CLASS}\u0000][^\u0000]*$"
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+
+
+def _trim(value: Any) -> Any:
+    return value.strip(BLANKS) if isinstance(value, str) else value
 
 
 def text(max_length: int, *, min_length: int = 1) -> Any:
@@ -31,12 +44,34 @@ def text(max_length: int, *, min_length: int = 1) -> Any:
     return Annotated[
         str,
         StringConstraints(
-            strip_whitespace=True,
             min_length=min_length,
             max_length=max_length,
             pattern=TEXT_PATTERN if min_length else NO_NUL_PATTERN,
         ),
+        BeforeValidator(_trim),  # listed last, it runs first: the limits apply to the trimmed text
     ]
+
+
+def matching(pattern: str) -> Any:
+    """Text that, once trimmed, matches `pattern` (anchored `^...$`): a code, a phone number.
+    The documented pattern allows the blanks around it that the service trims away."""
+    core = pattern.removeprefix("^").removesuffix("$")
+    padded = f"^[{_BLANK_CLASS}]*(?:{core})[{_BLANK_CLASS}]*$"
+    return Annotated[str, StringConstraints(pattern=padded), BeforeValidator(_trim)]
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON has one kind of number: 314.0 is the integer 314 (JSON Schema agrees), but 1.5,
+    # "314" and true are not integers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number (a JSON integer)")
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
+"""An integer in a request: a JSON number without a fraction; never a string or a boolean."""
 
 
 Text100 = text(100)
@@ -108,6 +143,34 @@ def _holds_nul(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
     return False
+
+
+class Patch(Strict):
+    """A PATCH body: a field left out keeps its value; null is refused (it would blank it).
+
+    Its OpenAPI schema says so too: the optional fields are not nullable there.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if value is None:
+                    raise ValueError(f"{name}: cannot be null; leave it out to keep it")
+        return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for prop in schema.get("properties", {}).values():
+            options = [o for o in prop.get("anyOf", []) if o != {"type": "null"}]
+            if "anyOf" in prop and len(options) == 1:
+                del prop["anyOf"]
+                prop.update(options[0])
+            if prop.get("default", ...) is None:
+                del prop["default"]
+        return schema
 
 
 class ReasonIn(Strict):

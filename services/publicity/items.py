@@ -36,7 +36,7 @@ from shared.events.publicity import (
     ItemUpdated,
     ItemWithdrawn,
 )
-from shared.problems import Conflict, InvalidInput, NotFound, reject_nulls
+from shared.problems import Conflict, InvalidInput, NotFound
 from shared.uow import UnitOfWork
 
 EVENT_OF_ACTION = {
@@ -112,7 +112,6 @@ async def edit(
     check_may_act(principal, edition, Action.EDIT, current["source"])
     next_status(Status(current["status"]), Action.EDIT)
     wanted = patch.model_dump(mode="json", exclude_unset=True)
-    reject_nulls(wanted)
     check_references(edition, wanted.get("activity"), wanted.get("channels"))
     if "channels" in wanted:
         wanted["channels"] = json.dumps(wanted["channels"])

@@ -30,7 +30,7 @@ from services.publicity.schemas import CorrectionIn, CoverageRow, ItemOut, Publi
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.publicity import ItemCorrected, ItemPublished, ItemScheduled, PublishedData
-from shared.problems import InvalidInput, NotFound, RuleViolated, reject_nulls
+from shared.problems import InvalidInput, NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
 
@@ -104,7 +104,6 @@ async def correct(
     check_may_act(principal, edition, Action.CORRECT, current["source"])
     next_status(Status(current["status"]), Action.CORRECT)
     wanted = data.model_dump(mode="json", exclude_unset=True, exclude={"note"})
-    reject_nulls(wanted)
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
         raise InvalidInput("a correction changes the title, the body or the link", field="body")

@@ -37,7 +37,7 @@ from shared.events import (
     DisplayNeeds,
     Event,
 )
-from shared.problems import Conflict, NotFound, reject_nulls
+from shared.problems import Conflict, NotFound
 from shared.uow import UnitOfWork
 
 EVENT_OF_ACTION: dict[Action, type[Event]] = {
@@ -90,7 +90,6 @@ async def edit_achievement(
         principal, edition, Action.EDIT, current["county"], edition.registration_frozen(now)
     )
     wanted = patch.model_dump(mode="json", exclude_unset=True)
-    reject_nulls(wanted)
     shown = _out(current).model_dump(mode="json")  # compare as the API shows them (patents: a list)
     changes = {k: [shown[k], v] for k, v in wanted.items() if shown[k] != v}
     if not changes:

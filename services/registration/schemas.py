@@ -3,19 +3,19 @@
 import uuid
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StrictFloat
 
 from services.registration.domain import PHONE_PATTERN, Maturity, Status, UnitKind
 from services.registration.domain import Field as AchievementField
-from shared.schemas import Instant, Reason, Strict, text
+from shared.schemas import Instant, Patch, Reason, Strict, matching, text
 
 Name = text(200)
 Person = text(50)
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=PHONE_PATTERN.pattern)]
+Phone = matching(PHONE_PATTERN.pattern)
 Summary = text(4000, min_length=0)  # may be left empty
 Patent = text(64)
-Area = Annotated[float, Field(ge=0, le=2000, description="Floor area needed, in m²")]
-Power = Annotated[float, Field(ge=0, le=500, description="Electric power needed, in kW")]
+Area = Annotated[StrictFloat, Field(ge=0, le=2000, description="Floor area needed, in m²")]
+Power = Annotated[StrictFloat, Field(ge=0, le=500, description="Electric power needed, in kW")]
 
 
 class UnitIn(Strict):
@@ -28,7 +28,7 @@ class UnitIn(Strict):
     )
 
 
-class UnitPatch(Strict):
+class UnitPatch(Patch):
     """Fields to change; the county of a unit never changes."""
 
     name: Name | None = None
@@ -58,14 +58,14 @@ class AchievementFields(Strict):
     patents: list[Patent] = Field(default_factory=list, max_length=50)
     floor_area_m2: Area
     power_kw: Power = 0
-    live_demo: bool = False
+    live_demo: StrictBool = False
 
 
 class AchievementIn(AchievementFields):
     unit_id: uuid.UUID = Field(description="The unit that owns it; its county is the achievement's")
 
 
-class AchievementPatch(Strict):
+class AchievementPatch(Patch):
     title: Name | None = None
     field: AchievementField | None = None
     summary: Summary | None = None
@@ -73,7 +73,7 @@ class AchievementPatch(Strict):
     patents: list[Patent] | None = Field(default=None, max_length=50)
     floor_area_m2: Area | None = None
     power_kw: Power | None = None
-    live_demo: bool | None = None
+    live_demo: StrictBool | None = None
 
 
 class OptionalReasonIn(Strict):

@@ -18,7 +18,7 @@ from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events import UnitRegistered, UnitRegisteredData, UnitUpdated, UnitUpdatedData
-from shared.problems import Conflict, Forbidden, NotFound, reject_nulls
+from shared.problems import Conflict, Forbidden, NotFound
 from shared.uow import UnitOfWork
 
 
@@ -65,7 +65,6 @@ async def update_unit(
     current = await _load(uow, unit_id)
     check_may_change(principal, edition, current["county"], edition.registration_frozen(now))
     wanted = patch.model_dump(mode="json", exclude_unset=True)
-    reject_nulls(wanted)
     if "name" in wanted:
         wanted["name"] = normalise_name(wanted["name"])
         await _check_name_free(uow, current["county"], wanted["name"], except_id=current["id"])

@@ -4,13 +4,13 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field
 
 from services.signings.domain import MoveTarget, PartnerKind, ProjectKind, SlotStatus, Stage
-from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200
+from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200, WholeNumber
 
-# Whole yuan: a JSON integer above zero (1.5, "100" and 0 are refused), at most 10^12 (1亿万).
-Amount = Annotated[StrictInt, Field(gt=0, le=10**12, description="Amount in whole yuan (CNY)")]
+# Whole yuan: a JSON integer above zero (1.5, "100" and 0 are refused; 100.0 is 100), at most 10^12.
+Amount = Annotated[WholeNumber, Field(gt=0, le=10**12, description="Amount in whole yuan (CNY)")]
 
 
 class ProjectIn(Strict):
