@@ -210,7 +210,7 @@ def allowed_methods(request: Request) -> list[str]:
         table = [
             (compile_path(route.path)[0], frozenset(route.methods))
             for route in iter_route_contexts(request.app.routes)
-            if route.methods
+            if route.methods and route.path
         ]
         request.app.state.methods_by_path = table
     path = request.url.path

@@ -7,7 +7,7 @@ and a number is never read as a time, an id or money (pydantic's lax mode would 
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import (
     AfterValidator,
@@ -74,9 +74,14 @@ WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
 """An integer in a request: a JSON number without a fraction; never a string or a boolean."""
 
 
-Text100 = text(100)
-Text200 = text(200)
-Reason = text(1000)
+if TYPE_CHECKING:  # to a type checker they are text; to pydantic, text with its rules
+    Text100: TypeAlias = str
+    Text200: TypeAlias = str
+    Reason: TypeAlias = str
+else:
+    Text100 = text(100)
+    Text200 = text(200)
+    Reason = text(1000)
 
 ISO_INSTANT = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$"
