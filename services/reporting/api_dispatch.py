@@ -4,12 +4,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from sqlalchemy import select
+from starlette.convertors import Convertor, register_url_convertor
 
 from services.reporting import briefing, scheduler, tasks, written_reports
-from services.reporting.cadence import periods
+from services.reporting.cadence import PERIOD_CODE, periods
 from services.reporting.domain import Rule
 from services.reporting.models import briefings
 from services.reporting.schemas import (
@@ -48,9 +49,36 @@ from shared.problems import Forbidden, NotFound, RuleViolated
 from shared.schemas import DayIn
 from shared.uow import UnitOfWork
 
+
+class PeriodConvertor(Convertor[str]):
+    """A path segment that is a period's code (W2020-07-20, D2020-08-16), so that
+    /reports/matrix is never taken for a period: its other methods answer 405 with the
+    methods /reports/matrix has, as the document says."""
+
+    regex = PERIOD_CODE
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+# Registered before the routes below are declared: `{period:period}` compiles to its regex.
+register_url_convertor("period", PeriodConvertor())
+
 router = APIRouter()
 Principal = CurrentPrincipal
 Key = IdempotencyKey
+# The path parameter as the document shows it: the convertor's regex, anchored (the two agree).
+PeriodCode = Annotated[
+    str,
+    Path(
+        pattern=f"^{PERIOD_CODE}$",
+        description="W<first day> for a week, D<day> for a day",
+        examples=["W2020-07-20", "D2020-08-16"],
+    ),
+]
 
 
 # Tasks ---------------------------------------------------------------------------------------
@@ -125,9 +153,11 @@ async def task_history(
 # Written reports -----------------------------------------------------------------------------
 
 
-@router.post("/reports/{period}", status_code=201, response_model=ReportOut, tags=["reports"])
+@router.post(
+    "/reports/{period:period}", status_code=201, response_model=ReportOut, tags=["reports"]
+)
 async def file_report(
-    period: str,
+    period: PeriodCode,
     body: ReportIn,
     request: Request,
     principal: Principal,
@@ -160,9 +190,9 @@ async def report_matrix(principal: Principal, runtime: RuntimeDep, paging: Pagin
         )
 
 
-@router.get("/reports/{reporter}/{period}", response_model=Page[ReportOut], tags=["reports"])
+@router.get("/reports/{reporter}/{period:period}", response_model=Page[ReportOut], tags=["reports"])
 async def report_versions(
-    reporter: str, period: str, principal: Principal, runtime: RuntimeDep, paging: Paging
+    reporter: str, period: PeriodCode, principal: Principal, runtime: RuntimeDep, paging: Paging
 ):
     """Every version the reporter filed for the period, oldest first. A reporter or a period
     the edition does not have is a 404; a known one not filed yet, an empty page."""

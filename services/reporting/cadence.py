@@ -6,6 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from shared.edition import Edition
 
+# How a period's code is written (Period.code, as periods() makes it): W or D, then its first
+# day. The paths that name a period match only this (api_dispatch's convertor).
+PERIOD_CODE = r"[WD][0-9]{4}-[0-9]{2}-[0-9]{2}"
+
 
 @dataclass(frozen=True)
 class Period:

@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 from pydantic.json_schema import SkipJsonSchema
 
 from shared.schemas import DayIn, Instant, InstantIn, Reason, Strict, Text100, Text200, text
@@ -62,10 +62,37 @@ class TaskIn(Strict):
 
 
 class TaskUpdateIn(Strict):
+    # The schema's allOf is tasks.record_update's rules: the two must agree.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {
+                        "properties": {"status": {"const": TaskStatus.DONE.value}},
+                        "required": ["status"],
+                    },
+                    "then": {"properties": {"progress": {"const": 100}}},
+                },
+                {
+                    "if": {
+                        "properties": {"status": {"const": TaskStatus.BLOCKED.value}},
+                        "required": ["status"],
+                    },
+                    "then": {
+                        "required": ["blocked_reason"],
+                        "properties": {"blocked_reason": {"type": "string"}},
+                    },
+                },
+            ]
+        }
+    )
+
     status: TaskStatus
     progress: StrictInt = Field(ge=0, le=100, description="Percent done, a whole number")
     note: LongText | None = None
-    blocked_reason: Reason | None = Field(default=None, description="Why, for a blocked task")
+    blocked_reason: Reason | None = Field(
+        default=None, description="Why, for a blocked task (required with it)"
+    )
 
 
 class TaskOut(BaseModel):

@@ -63,6 +63,7 @@ async def record_update(
 ) -> TaskOut:
     current = await _load(uow, task_id)
     check_may_manage(principal, edition, current["group"])
+    # TaskUpdateIn's schema (its allOf) says these two rules too: the two must agree.
     if data.status is TaskStatus.BLOCKED and not data.blocked_reason:
         raise InvalidInput("a blocked task says why", field="blocked_reason")
     if data.status is TaskStatus.DONE and data.progress != 100:

@@ -39,11 +39,14 @@ def assert_problem(response: httpx.Response, status: int, where: str) -> dict:
 
 
 def concrete(path: str, doc, operation: Operation) -> str:
-    """The path with each parameter given a value of its type (a random id for an id)."""
+    """The path with each parameter given a value of its type (a random id for an id, its
+    example where the route matches only a pattern, as a period's code)."""
     for parameter in doc.parameters(operation):
         if parameter.get("in") == "path":
             schema = doc.resolve(parameter.get("schema") or {})
             value = str(uuid.uuid4()) if schema.get("format") == "uuid" else "x-contract"
+            if schema.get("pattern") and schema.get("examples"):
+                value = str(schema["examples"][0])
             path = path.replace("{" + parameter["name"] + "}", value)
     return path
 
