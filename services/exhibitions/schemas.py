@@ -1,9 +1,9 @@
 """What the exhibitions HTTP API accepts and answers."""
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.exhibitions.domain import (
     ExhibitStatus,
@@ -12,18 +12,29 @@ from services.exhibitions.domain import (
     Stage,
     StageMove,
 )
-from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200
+from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200, matching
 
-Code = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-]
+Code = matching(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
 class HallIn(Strict):
+    # The schema's if/then/else is _county_matches_kind's rule: the two must agree.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": HallKind.COUNTY.value}}, "required": ["kind"]},
+            "then": {"required": ["county"], "properties": {"county": {"type": "string"}}},
+            "else": {"properties": {"county": {"type": "null"}}},
+        }
+    )
+
     code: Code
     name: Text200
     kind: HallKind
-    county: str | None = Field(default=None, max_length=32, description="Required for county halls")
+    county: str | None = Field(
+        default=None,
+        max_length=32,
+        description="Required for a county hall; a themed hall has none (null or absent)",
+    )
 
     @model_validator(mode="after")
     def _county_matches_kind(self) -> "HallIn":
@@ -68,8 +79,18 @@ class StageIn(Strict):
 
 
 class InspectionIn(Strict):
+    # The schema's if/then is _failures_say_why's rule: the two must agree.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"passed": {"const": False}}, "required": ["passed"]},
+            "then": {"required": ["problems"], "properties": {"problems": {"minItems": 1}}},
+        }
+    )
+
     passed: bool
-    problems: list[Reason] = Field(default_factory=list, max_length=100)
+    problems: list[Reason] = Field(
+        default_factory=list, max_length=100, description="At least one when it failed"
+    )
 
     @model_validator(mode="after")
     def _failures_say_why(self) -> "InspectionIn":
@@ -111,6 +132,14 @@ class BoothOut(BaseModel):
 
 
 class AssignmentIn(Strict):
+    # The schema's if/then is _override_says_why's rule: the two must agree.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"override": {"const": True}}, "required": ["override"]},
+            "then": {"required": ["note"], "properties": {"note": {"type": "string"}}},
+        }
+    )
+
     achievement_id: uuid.UUID
     override: bool = Field(
         default=False, description="Committee only: place it in another county's hall"

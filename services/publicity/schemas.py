@@ -8,6 +8,7 @@ from pydantic import (
     AfterValidator,
     AnyHttpUrl,
     BaseModel,
+    ConfigDict,
     Field,
     PlainSerializer,
     UrlConstraints,
@@ -21,7 +22,7 @@ from services.publicity.domain import (
     ItemKind,
     Status,
 )
-from shared.schemas import Instant, InstantIn, Reason, Strict, text
+from shared.schemas import TEXT_PATTERN, Instant, InstantIn, Patch, Reason, Strict, text
 
 URL_MAX = 500  # the columns that keep a URL (an item's link, where it appeared)
 
@@ -38,10 +39,20 @@ Url = Annotated[
 
 
 class ItemIn(Strict):
+    # The schema's anyOf is _has_content's rule (and check_content's): they must agree.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["link"], "properties": {"link": {"type": "string"}}},
+                {"required": ["body"], "properties": {"body": {"pattern": TEXT_PATTERN}}},
+            ]
+        }
+    )
+
     title: Title
     kind: ItemKind
     author_unit: Title = Field(description="Name of the unit that wrote it")
-    body: Body = ""
+    body: Body = Field(default="", description="Its text; may be left out when it has a link")
     link: Url | None = Field(default=None, description="Where the item can be seen (http/https)")
     activity: Code = Field(description="A key activity of the edition, e.g. launch_ceremony")
     channels: list[Code] = Field(
@@ -58,7 +69,7 @@ class ItemIn(Strict):
         return self
 
 
-class ItemPatch(Strict):
+class ItemPatch(Patch):
     title: Title | None = None
     kind: ItemKind | None = None
     author_unit: Title | None = None
@@ -70,7 +81,7 @@ class ItemPatch(Strict):
     )
 
 
-class CorrectionIn(Strict):
+class CorrectionIn(Patch):
     title: Title | None = None
     body: Body | None = None
     link: Url | None = None
@@ -82,6 +93,16 @@ class ScheduleIn(Strict):
 
 
 class PublicationIn(Strict):
+    # The schema's anyOf is _says_where's rule: the two must agree.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["reference"], "properties": {"reference": {"type": "string"}}},
+                {"required": ["url"], "properties": {"url": {"type": "string"}}},
+            ]
+        }
+    )
+
     reference: text(500) | None = Field(
         default=None, description="Where it appeared in print or on air: page, programme, time"
     )
