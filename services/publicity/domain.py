@@ -17,6 +17,9 @@ class Rule(StrEnum):
     EMBARGO_IN_PAST = "embargo_in_past"
     NOT_PUBLISHING = "not_publishing"  # the item is not (yet) out on that channel
     NOT_MANUAL_PENDING = "not_manual_pending"  # a push channel, or already recorded
+    # A change that would leave the item with neither body nor link (given what it holds).
+    NO_CONTENT = "no_content"
+    NOTHING_TO_CORRECT = "nothing_to_correct"  # the correction equals what was published
 
 
 class ItemKind(StrEnum):

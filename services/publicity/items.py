@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from services.publicity.domain import (
     Action,
     DeliveryStatus,
+    Rule,
     Status,
     author_of,
     check_may_act,
@@ -36,7 +37,7 @@ from shared.events.publicity import (
     ItemUpdated,
     ItemWithdrawn,
 )
-from shared.problems import Conflict, InvalidInput, NotFound
+from shared.problems import Conflict, InvalidInput, NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
 EVENT_OF_ACTION = {
@@ -68,9 +69,16 @@ def check_references(edition: Edition, activity: str | None, channels: list[str]
 
 
 def check_content(row: dict) -> None:
-    """An item always has a body or a link (a video or a poster may be a link alone)."""
+    """An item always has a body or a link (a video or a poster may be a link alone).
+
+    A new item's body says so itself (a 422); a change is refused for what the item already
+    holds, a state the request cannot show: a 409."""
     if not row["body"] and not row["link"]:
-        raise InvalidInput("an item has a body or a link", field="body")
+        raise RuleViolated(
+            "an item has a body or a link: this change would leave it with neither",
+            field="body",
+            rule=Rule.NO_CONTENT,
+        )
 
 
 async def draft(

@@ -30,7 +30,7 @@ from services.publicity.schemas import CorrectionIn, CoverageRow, ItemOut, Publi
 from shared.auth import Principal
 from shared.edition import Edition
 from shared.events.publicity import ItemCorrected, ItemPublished, ItemScheduled, PublishedData
-from shared.problems import InvalidInput, NotFound, RuleViolated
+from shared.problems import NotFound, RuleViolated
 from shared.uow import UnitOfWork
 
 
@@ -106,7 +106,11 @@ async def correct(
     wanted = data.model_dump(mode="json", exclude_unset=True, exclude={"note"})
     changed = {k: v for k, v in wanted.items() if current[k] != v}
     if not changed:
-        raise InvalidInput("a correction changes the title, the body or the link", field="body")
+        raise RuleViolated(
+            "the correction changes nothing: its title, body and link are those published",
+            field="body",
+            rule=Rule.NOTHING_TO_CORRECT,
+        )
     check_content(current | changed)
     if current["version"] == 1:  # keep the original as it was published
         await _keep_version(uow, current, None)

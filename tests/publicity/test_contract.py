@@ -68,7 +68,8 @@ async def test_a_refused_move_names_its_rule_and_the_moves_allowed(publicity):
     emptied = await publicity.client.patch(
         f"/api/v1/items/{draft['id']}", json={"body": ""}, headers=COUNTY
     )
-    assert emptied.status_code == 422 and emptied.json()["errors"][0]["field"] == "body"
+    assert emptied.status_code == 409 and emptied.json()["errors"][0]["field"] == "body"
+    assert emptied.json()["rule"] == "no_content"
 
     item = await approved_item(publicity, channels=["newspaper"])
     assert (
@@ -220,3 +221,27 @@ async def test_where_an_item_appeared_is_recorded_on_its_own_manual_channels(
         if e["type"] == "expo.publicity.item.published"
     }
     assert said == {"website": online, "newspaper": "平凉日报 2020-08-02 第3版"}
+
+
+async def test_a_correction_refused_for_what_was_published_is_a_rule_not_bad_input(publicity):
+    """Valid in itself, refused for what the item already holds: a 409 naming the rule."""
+    item = await approved_item(publicity)
+    published = await publicity.client.post(f"/api/v1/items/{item['id']}/publish", headers=EDITOR)
+    assert published.status_code == 200, published.text
+    same = await publicity.client.post(
+        f"/api/v1/items/{item['id']}/corrections",
+        json={"title": item["title"], "note": "重发"},
+        headers=EDITOR,
+    )
+    assert same.status_code == 409, same.text
+    assert same.json()["rule"] == "nothing_to_correct"
+    emptied = await publicity.client.post(
+        f"/api/v1/items/{item['id']}/corrections",
+        json={"body": "", "note": "撤下正文"},
+        headers=EDITOR,
+    )
+    assert emptied.status_code == 409, emptied.text
+    assert emptied.json()["rule"] == "no_content"
+    assert (await publicity.client.get(f"/api/v1/items/{item['id']}", headers=EDITOR)).json()[
+        "version"
+    ] == published.json()["version"]
