@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StrictInt,
     StringConstraints,
     WithJsonSchema,
@@ -70,8 +71,13 @@ def _whole_number(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
-"""An integer in a request: a JSON number without a fraction; never a string or a boolean."""
+def whole_number(**limits: Any) -> Any:
+    """An integer in a request: a JSON number without a fraction, never a string or a boolean;
+    `limits` are Field's (gt, le, description...), placed so that the document shows them."""
+    return Annotated[StrictInt, Field(**limits), BeforeValidator(_whole_number)]
+
+
+WholeNumber = whole_number()
 
 
 if TYPE_CHECKING:  # to a type checker they are text; to pydantic, text with its rules

@@ -3,7 +3,15 @@
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    field_validator,
+    model_validator,
+)
 
 from services.exhibitions.domain import (
     ExhibitStatus,
@@ -87,7 +95,7 @@ class InspectionIn(Strict):
         }
     )
 
-    passed: bool
+    passed: StrictBool
     problems: list[Reason] = Field(
         default_factory=list, max_length=100, description="At least one when it failed"
     )
@@ -111,8 +119,8 @@ class HallLogEntry(BaseModel):
 
 class BoothIn(Strict):
     code: Code
-    area_m2: float = Field(gt=0, le=2000)
-    power_kw: float = Field(default=0, ge=0, le=500)
+    area_m2: StrictFloat = Field(gt=0, le=2000)
+    power_kw: StrictFloat = Field(default=0, ge=0, le=500)
 
 
 class BoothsIn(Strict):
@@ -141,7 +149,7 @@ class AssignmentIn(Strict):
     )
 
     achievement_id: uuid.UUID
-    override: bool = Field(
+    override: StrictBool = Field(
         default=False, description="Committee only: place it in another county's hall"
     )
     note: Reason | None = Field(default=None, description="Why the override (required with it)")

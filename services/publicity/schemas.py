@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     UrlConstraints,
     model_validator,
 )
@@ -176,7 +177,7 @@ class BulletinIn(Strict):
 
 
 class DecisionIn(Strict):
-    adopted: bool
+    adopted: StrictBool
     reason: Reason | None = None
 
 

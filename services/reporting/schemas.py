@@ -6,10 +6,20 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 from pydantic.json_schema import SkipJsonSchema
 
-from shared.schemas import DayIn, Instant, InstantIn, Reason, Strict, Text100, Text200, text
+from shared.schemas import (
+    DayIn,
+    Instant,
+    InstantIn,
+    Reason,
+    Strict,
+    Text100,
+    Text200,
+    WholeNumber,
+    text,
+)
 
 LongText = text(5000)
 QualityText = text(2000)
@@ -88,7 +98,7 @@ class TaskUpdateIn(Strict):
     )
 
     status: TaskStatus
-    progress: StrictInt = Field(ge=0, le=100, description="Percent done, a whole number")
+    progress: WholeNumber = Field(ge=0, le=100, description="Percent done, a whole number")
     note: LongText | None = None
     blocked_reason: Reason | None = Field(
         default=None, description="Why, for a blocked task (required with it)"

@@ -2,15 +2,14 @@
 
 import uuid
 from enum import StrEnum
-from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from services.signings.domain import MoveTarget, PartnerKind, ProjectKind, SlotStatus, Stage
-from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200, WholeNumber
+from shared.schemas import Instant, InstantIn, Reason, Strict, Text100, Text200, whole_number
 
 # Whole yuan: a JSON integer above zero (1.5, "100" and 0 are refused; 100.0 is 100), at most 10^12.
-Amount = Annotated[WholeNumber, Field(gt=0, le=10**12, description="Amount in whole yuan (CNY)")]
+Amount = whole_number(gt=0, le=10**12, description="Amount in whole yuan (CNY)")
 
 
 class ProjectIn(Strict):

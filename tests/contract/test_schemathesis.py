@@ -24,6 +24,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 
+from shared.schemas import BLANKS
 from tests.contract.conftest import ROLES, SERVICES
 from tests.contract.document import Document
 
@@ -190,8 +191,10 @@ def keeping_rules_no_schema_can_say(case) -> None:
         booths = case.body.get("booths")
         if isinstance(booths, list) and all(isinstance(b, dict) for b in booths):
             first_of_each_code = {}
-            for booth in booths:
-                first_of_each_code.setdefault(booth.get("code"), booth)
+            for booth in booths:  # codes are compared as the service keeps them: trimmed
+                code = booth.get("code")
+                trimmed = code.strip(BLANKS) if isinstance(code, str) else code
+                first_of_each_code.setdefault(trimmed, booth)
             case.body["booths"] = list(first_of_each_code.values())
 
 
