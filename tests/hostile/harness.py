@@ -3,6 +3,7 @@ a way for synchronous code (Hypothesis) on a worker thread to call a service who
 on the test's event loop."""
 
 import asyncio
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ import nats
 from sqlalchemy import func, select
 
 from shared.streams import stream_name
-from tests.support import RunningService
+from tests.support import RunningService, eventually
 
 T = TypeVar("T")
 
@@ -25,6 +26,22 @@ async def row_counts(svc: RunningService) -> dict[str, int]:
     async with svc.runtime.sessions() as session:
         row = (await session.execute(query)).one()
     return dict(row._asdict())
+
+
+async def settled_row_counts(svc: RunningService, quiet: float = 0.5) -> dict[str, int]:
+    """`row_counts` once the service's own start-up work is done (reporting's scheduler files
+    the report alerts due when it starts): counts that stayed the same for `quiet` seconds."""
+    latest, since = await row_counts(svc), time.monotonic()
+
+    async def unchanged_for_a_while() -> bool:
+        nonlocal latest, since
+        counts = await row_counts(svc)
+        if counts != latest:
+            latest, since = counts, time.monotonic()
+        return time.monotonic() - since >= quiet
+
+    await eventually(unchanged_for_a_while, timeout=60, what="the service's tables to settle")
+    return latest
 
 
 async def stream_size(nats_url: str, service: str) -> int:

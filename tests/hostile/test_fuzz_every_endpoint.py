@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shared.launcher import installed_services
-from tests.hostile.harness import LoopBridge, row_counts
+from tests.hostile.harness import LoopBridge, row_counts, settled_row_counts
 from tests.hostile.seeds import COMMITTEE, KONGTONG, seed
 from tests.support import running_service, service_settings, unit_body
 
@@ -180,7 +180,7 @@ async def test_a_nul_character_is_refused_as_invalid_input(case, nats_server, da
     """PostgreSQL cannot hold a NUL character in text: it used to fail there with a 500."""
     service, method, url, body = case
     async with running_service(service, service_settings(nats_server.url, var_dir=tmp_path)) as svc:
-        before = await row_counts(svc)
+        before = await settled_row_counts(svc)
         response = await svc.client.request(method, url, json=body, headers=COMMITTEE)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
