@@ -120,6 +120,22 @@ def achievement_body(unit_id: str, **overrides) -> dict:
     } | overrides
 
 
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int, field: str | None = None, rule: str | None = None):
+    """The answer is a problem+json refusal of `status`, naming `field` and `rule` if given."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == status
+    if field is not None:
+        assert field in [e["field"] for e in problem.get("errors", [])], problem
+    if rule is not None:
+        assert problem.get("rule") == rule, problem
+    return problem
+
+
 def database_env(service: str) -> str:
     return f"EXPO_{service.upper()}_DATABASE_URL"
 

@@ -9,11 +9,16 @@ outbox publishes in commit order).
 import json
 import uuid
 
-from tests.support import achievement_body, eventually, stream_messages, token, unit_body
+from tests.support import (
+    achievement_body,
+    eventually,
+    stream_messages,
+    token,
+    unit_body,
+)
 
 API = "/api/v1"
 EVENTS = "expo.registration.>"
-PROBLEM = "application/problem+json"
 
 KONGTONG = token("county:kongtong", "kongtong-clerk")
 HUATING = token("county:huating", "huating-clerk")
@@ -138,15 +143,3 @@ async def events_so_far(svc, nats_url: str) -> list[dict]:
     at = next(i for i, e in enumerate(found) if e["data"].get("unit_id") == marker["id"])
     assert found[at + 1 :] == [], "events after the marker"
     return found[:at]
-
-
-def assert_problem(response, status: int, field: str | None = None, rule: str | None = None):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    problem = response.json()
-    assert problem["status"] == status
-    if field is not None:
-        assert field in [e["field"] for e in problem.get("errors", [])], problem
-    if rule is not None:
-        assert problem.get("rule") == rule, problem
-    return problem

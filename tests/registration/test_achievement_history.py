@@ -9,7 +9,6 @@ from tests.registration.flow import (
     COMMITTEE,
     KONGTONG,
     REVIEWER,
-    assert_problem,
     attempt,
     bring_to,
     bus,
@@ -19,7 +18,7 @@ from tests.registration.flow import (
     kind,
     show,
 )
-from tests.support import running_service, service_settings, token
+from tests.support import assert_problem, running_service, service_settings, token
 
 pytestmark = pytest.mark.db
 

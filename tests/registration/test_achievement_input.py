@@ -9,14 +9,13 @@ from tests.registration.flow import (
     API,
     COMMITTEE,
     KONGTONG,
-    assert_problem,
     bring_to,
     create_unit,
     events_so_far,
     kind,
     show,
 )
-from tests.support import achievement_body
+from tests.support import achievement_body, assert_problem
 
 pytestmark = pytest.mark.db
 

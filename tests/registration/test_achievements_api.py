@@ -22,7 +22,6 @@ from tests.registration.flow import (
     KONGTONG,
     REVIEWER,
     STATUSES,
-    assert_problem,
     attempt,
     bring_to,
     bus,
@@ -32,7 +31,14 @@ from tests.registration.flow import (
     kind,
     show,
 )
-from tests.support import achievement_body, running_service, service_settings, token, unit_body
+from tests.support import (
+    achievement_body,
+    assert_problem,
+    running_service,
+    service_settings,
+    token,
+    unit_body,
+)
 
 pytestmark = pytest.mark.db
 

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from tests.support import (
+    assert_problem,
     eventually,
     running_service,
     service_settings,
@@ -18,7 +19,6 @@ pytestmark = pytest.mark.db
 
 API = "/api/v1"
 EVENTS = "expo.registration.>"
-PROBLEM = "application/problem+json"
 KONGTONG = token("county:kongtong", "kongtong-clerk")
 COMMITTEE = token("committee", "committee-chair")
 
@@ -58,15 +58,6 @@ async def events_so_far(svc, nats_url: str) -> list[dict]:
     at = next(i for i, e in enumerate(found) if e["data"].get("unit_id") == marker["id"])
     assert found[at + 1 :] == []
     return found[:at]
-
-
-def assert_problem(response, status: int, field: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    problem = response.json()
-    if field is not None:
-        assert field in [e["field"] for e in problem.get("errors", [])], problem
-    return problem
 
 
 async def test_units_filter_by_county_and_kind(registration):

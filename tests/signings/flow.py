@@ -6,7 +6,6 @@ import json
 from tests.support import stream_messages, token
 
 API = "/api/v1"
-PROBLEM = "application/problem+json"
 
 
 def project_body(county: str = "kongtong", amount: int = 12_345_678, **overrides) -> dict:
@@ -65,15 +64,3 @@ async def show(svc, project: dict) -> dict:
     answer = await svc.client.get(f"{API}/projects/{project['id']}", headers=token("committee"))
     assert answer.status_code == 200, answer.text
     return answer.json()
-
-
-def assert_problem(response, status: int, field: str | None = None, rule: str | None = None):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    problem = response.json()
-    assert problem["status"] == status
-    if field is not None:
-        assert field in [e["field"] for e in problem.get("errors", [])], problem
-    if rule is not None:
-        assert problem.get("rule") == rule, problem
-    return problem

@@ -6,18 +6,8 @@ import uuid
 
 import pytest
 
-from tests.signings.flow import (
-    API,
-    agreed,
-    assert_problem,
-    events,
-    move,
-    project_body,
-    propose,
-    show,
-    slot,
-)
-from tests.support import eventually, token
+from tests.signings.flow import API, agreed, events, move, project_body, propose, show, slot
+from tests.support import assert_problem, eventually, token
 
 pytestmark = pytest.mark.db
 

@@ -5,17 +5,8 @@ from collections import defaultdict
 
 import pytest
 
-from tests.signings.flow import (
-    agreed,
-    assert_problem,
-    events,
-    move,
-    project_body,
-    propose,
-    show,
-    slot,
-)
-from tests.support import eventually, running_service, service_settings, token
+from tests.signings.flow import agreed, events, move, project_body, propose, show, slot
+from tests.support import assert_problem, eventually, running_service, service_settings, token
 
 pytestmark = pytest.mark.db
 
