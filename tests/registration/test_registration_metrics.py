@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import running_service, service_settings, token, unit_body
+from tests.support import token, unit_body
 
 pytestmark = pytest.mark.db
 
@@ -22,14 +22,6 @@ COUNTIES = [
     "city",
 ]
 STATUSES = ["draft", "submitted", "approved", "rejected", "withdrawn"]
-
-
-@pytest.fixture
-async def registration(nats_server, databases, tmp_path):
-    async with running_service(
-        "registration", service_settings(nats_server.url, var_dir=tmp_path)
-    ) as svc:
-        yield svc
 
 
 async def scrape(svc) -> dict[str, dict[tuple, float]]:

@@ -6,8 +6,6 @@ import pytest
 
 from tests.support import (
     eventually,
-    running_service,
-    service_settings,
     stream_messages,
     token,
     unit_body,
@@ -16,14 +14,6 @@ from tests.support import (
 pytestmark = pytest.mark.db
 
 UNIT_EVENTS = "expo.registration.unit.registered"
-
-
-@pytest.fixture
-async def registration(nats_server, databases, tmp_path):
-    async with running_service(
-        "registration", service_settings(nats_server.url, var_dir=tmp_path)
-    ) as svc:
-        yield svc
 
 
 async def list_events(nats_server):

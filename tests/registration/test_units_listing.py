@@ -8,8 +8,6 @@ import pytest
 from tests.support import (
     assert_problem,
     eventually,
-    running_service,
-    service_settings,
     stream_messages,
     token,
     unit_body,
@@ -21,14 +19,6 @@ API = "/api/v1"
 EVENTS = "expo.registration.>"
 KONGTONG = token("county:kongtong", "kongtong-clerk")
 COMMITTEE = token("committee", "committee-chair")
-
-
-@pytest.fixture
-async def registration(nats_server, databases, tmp_path):
-    async with running_service(
-        "registration", service_settings(nats_server.url, var_dir=tmp_path)
-    ) as svc:
-        yield svc
 
 
 async def register(client, county: str, name: str, kind: str = "enterprise", **extra) -> dict:
