@@ -1,25 +1,15 @@
-"""Reporting HTTP endpoints for the daily dispatch: tasks, written reports, briefings, the clock."""
+"""Reporting HTTP endpoints for the daily dispatch: tasks and written reports (briefings and
+the clock: api_briefings.py)."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
-from sqlalchemy import select
 from starlette.convertors import Convertor, register_url_convertor
 
-from services.reporting import briefing, scheduler, tasks, written_reports
+from services.reporting import briefing, tasks, written_reports
 from services.reporting.cadence import PERIOD_CODE, periods
-from services.reporting.domain import Rule
-from services.reporting.models import briefings
 from services.reporting.schemas import (
-    BriefingFormat,
-    BriefingIn,
-    BriefingOut,
-    ClockIn,
-    ClockMoved,
-    ClockOut,
     MatrixRow,
     OverdueOut,
     PeriodOut,
@@ -41,13 +31,8 @@ from shared.api import (
     known_code,
     page_of,
     run_use_case,
-    write,
 )
-from shared.auth import Principal as Caller
-from shared.edition import Edition
-from shared.problems import Forbidden, NotFound, RuleViolated
-from shared.schemas import DayIn
-from shared.uow import UnitOfWork
+from shared.problems import Forbidden
 
 
 class PeriodConvertor(Convertor[str]):
@@ -222,139 +207,3 @@ async def list_periods(principal: Principal, runtime: RuntimeDep, paging: Paging
         for p in periods(runtime.edition)
     ]
     return page_of(found, paging)
-
-
-# Briefings -----------------------------------------------------------------------------------
-
-
-def briefing_of(row) -> BriefingOut:
-    return BriefingOut(
-        day=row["day"],
-        issued_at=row["issued_at"],
-        issued_by=row["issued_by"],
-        markdown=row["markdown"],
-    )
-
-
-@router.post("/briefings", status_code=201, response_model=BriefingOut, tags=["briefings"])
-async def issue_briefing(
-    body: BriefingIn,
-    request: Request,
-    principal: Principal,
-    runtime: RuntimeDep,
-    key: Key = None,
-):
-    """Issue the briefing of a day of the dispatch period now (it is also issued each morning
-    by itself). A day already issued is issued again only with `"reissue": true` (else 409
-    `already_issued`). Location: where the briefing is shown."""
-    if not (
-        principal.is_committee or principal.group == runtime.edition.responsibilities.coordination
-    ):
-        raise Forbidden("the committee and the coordination group issue briefings")
-
-    async def issue(uow: UnitOfWork, edition: Edition, now: datetime, who: Caller) -> BriefingOut:
-        if not body.reissue:
-            issued = await uow.session.scalar(
-                select(briefings.c.issued_at).where(briefings.c.day == body.day)
-            )
-            if issued is not None:
-                raise RuleViolated(
-                    f'the briefing of {body.day} is already issued; send "reissue": true to '
-                    "issue it again with the figures of now",
-                    rule=Rule.ALREADY_ISSUED,
-                    field="reissue",
-                )
-        row = await briefing.issue(uow, edition, now, body.day, who.id, reissue=body.reissue)
-        return briefing_of(row)
-
-    return await run_use_case(
-        runtime,
-        request,
-        principal,
-        key,
-        issue,
-        status_code=201,
-        location=at("/api/v1/briefings/{day}"),
-    )
-
-
-@router.get(
-    "/briefings/{day}",
-    tags=["briefings"],
-    response_model=BriefingOut,
-    responses={
-        200: {
-            "description": "The day's briefing: as JSON, as Markdown or as HTML (`format`)",
-            "content": {
-                "text/markdown": {"schema": {"type": "string"}},
-                "text/html": {"schema": {"type": "string"}},
-            },
-        }
-    },
-)
-async def show_briefing(
-    day: DayIn,
-    principal: Principal,
-    runtime: RuntimeDep,
-    format: Annotated[
-        BriefingFormat,
-        Query(
-            description="`markdown` (text/markdown), `html` (text/html) or `json` "
-            "(application/json: when and by whom it was issued, and the Markdown)"
-        ),
-    ] = BriefingFormat.MARKDOWN,
-):
-    """The briefing of a day of the dispatch period, as last issued. A day outside the
-    dispatch period, or not issued yet, is a 404."""
-    if principal.role in ("integrator",):
-        raise Forbidden("integrators read the briefing.issued event")
-    if principal.county is not None:
-        # The briefing lists every county's figures and what is late: the dispatch's own.
-        raise Forbidden("the briefing is for the committee, the groups and ops")
-    dates = runtime.edition.dates
-    if not (dates.dispatch_start <= day <= dates.launch_day):
-        raise NotFound(
-            f"no briefing for {day}: briefings cover {dates.dispatch_start} to {dates.launch_day}",
-            field="day",
-        )
-    async with runtime.sessions() as session:
-        row = (await session.execute(select(briefings).where(briefings.c.day == day))).first()
-    if row is None:
-        raise NotFound(f"the briefing of {day} is not issued yet", field="day")
-    if format is BriefingFormat.HTML:
-        return HTMLResponse(row.html)
-    if format is BriefingFormat.MARKDOWN:
-        return PlainTextResponse(row.markdown, media_type="text/markdown; charset=utf-8")
-    return briefing_of(row._asdict())
-
-
-# The clock -----------------------------------------------------------------------------------
-
-
-@router.put("/clock", response_model=ClockMoved, tags=["clock"])
-async def set_clock(
-    body: ClockIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
-):
-    """Outside production, the committee or ops may move business time (to rehearse the
-    preparation); the scheduler then runs at once and reports what it said."""
-    if runtime.settings.env == "production":
-        raise Forbidden("the clock is real time in production")
-    if not (principal.is_committee or principal.role == "ops"):
-        raise Forbidden("only the committee or ops move the clock")
-
-    async def move(uow: UnitOfWork) -> ClockMoved:
-        runtime.clock.set(body.now)
-        said = await scheduler.look(uow, runtime.edition, runtime.clock.now())
-        return ClockMoved(now=runtime.clock.now(), said=said)
-
-    # The scheduler's turn first, then the transaction: the order its own ticks take them in.
-    async with scheduler.ticks(runtime):
-        return await write(runtime, request, principal, key, move, status_code=200)
-
-
-@router.get("/clock", response_model=ClockOut, tags=["clock"])
-async def show_clock(principal: Principal, runtime: RuntimeDep):
-    now = runtime.clock.now()
-    return ClockOut(
-        now=now, today=runtime.edition.local_date(now), time_zone=runtime.edition.time_zone
-    )

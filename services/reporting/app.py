@@ -1,6 +1,7 @@
 """The reporting service process."""
 
 from services.reporting.api import router
+from services.reporting.api_briefings import router as briefings_router
 from services.reporting.api_dispatch import router as dispatch_router
 from services.reporting.domain import Rule
 from services.reporting.handlers import CONSUMERS
@@ -18,7 +19,7 @@ def build(settings: Settings | None = None):
     app = create_app(
         SERVICE,
         metadata,
-        routers=[router, dispatch_router],
+        routers=[router, dispatch_router, briefings_router],
         consumers=CONSUMERS,
         publishes=REPORTING_EVENTS,
         background=[schedule_forever],
