@@ -116,9 +116,15 @@ async def write(
     the business rules its own first attempt tripped (a unit "already" registered, a booth
     "already" taken). `location(body)` gives the Location header of a created resource.
     """
-    fingerprint = request_fingerprint(request.method, request.url, await request.body())
+    raw = await request.body()
+    fingerprint = request_fingerprint(request.method, request.url, raw)
+    # Keys stored before fingerprints were canonical (version 1.0) hashed the raw body.
+    same_request = {
+        fingerprint,
+        hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest(),
+    }
     if key is not None:
-        replay = await _stored_answer(runtime, principal, key, fingerprint, location)
+        replay = await _stored_answer(runtime, principal, key, same_request, location)
         if replay is not None:
             return replay
     async with runtime.unit_of_work() as uow:
@@ -138,7 +144,7 @@ async def write(
             await uow.commit()
     if not claimed:
         # Another request with this key committed while this one waited: answer as it did.
-        replay = await _stored_answer(runtime, principal, key or "", fingerprint, location)
+        replay = await _stored_answer(runtime, principal, key or "", same_request, location)
         if replay is None:  # it was claimed and released in between: rare, and safe to retry
             raise Conflict("another request with this Idempotency-Key just ended; retry")
         return replay
@@ -186,7 +192,11 @@ def request_fingerprint(method: str, url: URL, body: bytes) -> str:
 
 
 async def _stored_answer(
-    runtime: Runtime, principal: Principal, key: str, fingerprint: str, location: Locate | None
+    runtime: Runtime,
+    principal: Principal,
+    key: str,
+    same_request: set[str],
+    location: Locate | None,
 ) -> JSONResponse | None:
     t = runtime.idempotency
     async with runtime.sessions() as session:
@@ -199,7 +209,7 @@ async def _stored_answer(
         ).first()
     if row is None:
         return None
-    if row.fingerprint != fingerprint:
+    if row.fingerprint not in same_request:
         raise InvalidInput(
             "this Idempotency-Key was already used for a different request",
             field="Idempotency-Key",

@@ -4,6 +4,7 @@ the JSON members in another order. Never a business refusal of its own first att
 """
 
 import asyncio
+import hashlib
 import json
 import uuid
 from contextlib import AsyncExitStack
@@ -152,3 +153,39 @@ PROJECT = {
     "sector": "agriculture",
     "amount_cny": 12_000_000,
 }
+
+
+async def test_a_key_stored_before_fingerprints_were_canonical_still_replays(
+    nats_server, databases, tmp_path
+):
+    """Version 1.0 hashed the raw body: a retry across the upgrade is still the same request."""
+    from sqlalchemy import insert
+
+    from shared.db import utcnow
+
+    body = json.dumps(unit_body(name="平凉市林业科学研究所"), ensure_ascii=False).encode()
+    stored = {"id": "5a3e1c52-7b0f-4f4e-8d21-9c6b0e4f7a33", "name": "平凉市林业科学研究所"}
+    settings = service_settings(nats_server.url, var_dir=tmp_path)
+    async with running_service("registration", settings) as svc:
+        async with svc.runtime.sessions() as session:
+            await session.execute(
+                insert(svc.runtime.idempotency).values(
+                    principal="kongtong-zhang",  # the token's subject
+                    key="unit-form-10",
+                    fingerprint=hashlib.sha256(b"POST/api/v1/units" + body).hexdigest(),
+                    status_code=201,
+                    body=json.dumps(stored),
+                    created_at=utcnow(),
+                )
+            )
+            await session.commit()
+        again = await svc.client.post(
+            "/api/v1/units",
+            content=body,
+            headers=KONGTONG
+            | {"Idempotency-Key": "unit-form-10", "Content-Type": "application/json"},
+        )
+
+    assert again.status_code == 201, again.text
+    assert again.json() == stored
+    assert again.headers["Location"] == f"/api/v1/units/{stored['id']}"
