@@ -33,8 +33,10 @@ async def enter(demo: DemoClient, data: dict) -> None:
         elif status == "published":
             await post(f"{path}/publish", editor, f"{key}:publish")
             for channel, where in i.get("publications", {}).items():
-                online = where.startswith(("http://", "https://"))
-                body = {"url": where} if online else {"reference": where}
+                # Where it appeared, as a reference, as the demo has always sent it: a body
+                # that changed would be another request for the step's Idempotency-Key, and a
+                # preparation entered by an earlier version could not be entered again.
+                body = {"reference": where}
                 await post(
                     f"{path}/channels/{channel}/publication", editor, f"{key}:{channel}", body
                 )
