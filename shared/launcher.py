@@ -26,6 +26,7 @@ from shared.demo import DemoError, demo_file, describe, load_demo, read_demo
 from shared.migrations import upgrade
 from shared.natsserver import NatsServer, free_port, port_is_free
 from shared.settings import REPO_ROOT, Settings
+from shared.signals import deferred_interrupts
 
 # Preferred ports; a busy one is replaced by a free port.
 SERVICE_PORTS = {
@@ -78,15 +79,18 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> 
 
 
 def spawn_service(
-    service: str, port: int, env: dict[str, str], log_dir: Path
+    service: str, port: int, env: dict[str, str], log_dir: Path, spawned: list[subprocess.Popen]
 ) -> tuple[subprocess.Popen, str]:
+    """Start the service; it is in `spawned` (what a stop stops) before anything can interrupt."""
     log = open(log_dir / f"{service}.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with deferred_interrupts():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", service, "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        spawned.append(process)
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -101,7 +105,11 @@ def usual_port(service: str) -> int:
 
 
 def ensure_healthy(
-    service: str, started: tuple[subprocess.Popen, str], env, log_dir: Path
+    service: str,
+    started: tuple[subprocess.Popen, str],
+    env,
+    log_dir: Path,
+    spawned: list[subprocess.Popen],
 ) -> tuple[subprocess.Popen, str]:
     """A port taken between our look and the service's bind makes it exit: start it elsewhere."""
     for _attempt in range(3):
@@ -109,7 +117,7 @@ def ensure_healthy(
             wait_healthy(started[1], started[0])
             return started
         except ServiceExited:
-            started = spawn_service(service, free_port(), env, log_dir)
+            started = spawn_service(service, free_port(), env, log_dir, spawned)
     raise RuntimeError(f"{service} could not start; see {log_dir / f'{service}.log'}")
 
 
@@ -170,14 +178,15 @@ def run() -> int:
         port = NATS_PORT if port_is_free(NATS_PORT) else None  # None: the server picks a free one
         nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log")
 
-    children: dict[str, tuple[subprocess.Popen, str]] = {}
+    children: dict[str, tuple[subprocess.Popen, str]] = {}  # the running one of each service
+    spawned: list[subprocess.Popen] = []  # every service process started: all are stopped
     stopped_on_purpose = False
 
     def stop_all(*_args) -> None:
-        for process, _url in children.values():
+        for process in spawned:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process, _url in children.values():
+        for process in spawned:
             try:
                 process.wait(timeout=settings.shutdown_timeout + 5)
             except subprocess.TimeoutExpired:
@@ -195,9 +204,13 @@ def run() -> int:
         for service in services:
             upgrade(service, settings.database_url(service))
         for service in services:  # all at once: they start side by side
-            children[service] = spawn_service(service, usual_port(service), env, var / "log")
+            children[service] = spawn_service(
+                service, usual_port(service), env, var / "log", spawned
+            )
         for service in services:
-            children[service] = ensure_healthy(service, children[service], env, var / "log")
+            children[service] = ensure_healthy(
+                service, children[service], env, var / "log", spawned
+            )
             print(f"{service:<17} {children[service][1]}")
         print("Each service: /docs (API), /asyncapi (events), /metrics, /healthz, /readyz")
         print(f"\nEdition: {settings.edition.name}")

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from shared.signals import deferred_interrupts
+
 
 def nats_server_binary() -> str:
     # Prefer the venv's pinned binary over whatever the machine may have on PATH.
@@ -70,7 +72,8 @@ class NatsServer:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         command = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port or -1), "-js"]
         command += ["-sd", str(self.store_dir), "--ports_file_dir", str(ports_dir)]
-        self.process = subprocess.Popen(command, stdout=out, stderr=out)
+        with deferred_interrupts():  # a stop request now still finds the server to stop
+            self.process = subprocess.Popen(command, stdout=out, stderr=out)
         ports_file = ports_dir / f"{Path(command[0]).name}_{self.process.pid}.ports"
         deadline = time.monotonic() + timeout
         # The server creates the file, then writes it: an empty or partial file means "not yet".
@@ -90,5 +93,10 @@ class NatsServer:
     def stop(self, kill: bool = False) -> None:
         if self.process and self.process.poll() is None:
             self.process.kill() if kill else self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                # Too slow to shut down (a busy machine, a large store): never left behind.
+                self.process.kill()
+                self.process.wait(timeout=10)
         self.process = None

@@ -250,10 +250,13 @@ async def test_stopping_expo_run_while_nats_starts_leaves_no_nats_server_behind(
             run.process.wait(timeout=1)
         except subprocess.TimeoutExpired:
             pass  # a launcher that stops nats-server waits for it: let it go on
-        os.kill(nats_pid, signal.SIGCONT)
+        with contextlib.suppress(ProcessLookupError):  # gone already: the exit code says why
+            os.kill(nats_pid, signal.SIGCONT)
 
         exit_code = run.process.wait(timeout=EXIT_TIMEOUT)
-        await eventually(lambda: _async(not alive(nats_pid)), timeout=3, what="nats-server stopped")
+        await eventually(
+            lambda: _async(not alive(nats_pid)), timeout=30, what="nats-server stopped"
+        )
         assert exit_code == 0, "\n".join(run.lines[-5:])
     finally:
         for pid in nats_pids:
