@@ -78,14 +78,18 @@ def verify_token(secret: str, token: str) -> Principal:
         raise InvalidToken("malformed token") from None
     if prefix != TOKEN_PREFIX:
         raise InvalidToken("malformed token")
-    if not hmac.compare_digest(_sign(secret, payload), signature):
+    # Bytes, not str: compare_digest refuses a str with a non-ASCII character (a 500 before).
+    if not hmac.compare_digest(_sign(secret, payload).encode(), signature.encode()):
         raise InvalidToken("bad signature")
     try:
         claims = json.loads(_unb64(payload))
         subject, role = str(claims["sub"]), str(claims["role"])
-    except (ValueError, KeyError, TypeError):
+        expires = claims.get("exp")
+        if "exp" in claims and (isinstance(expires, bool) or not isinstance(expires, int)):
+            raise TypeError("exp is not a whole number of seconds")
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise InvalidToken("malformed claims") from None
-    if "exp" in claims and int(claims["exp"]) < time.time():
+    if expires is not None and expires < time.time():
         raise InvalidToken("token expired")
     if not ROLE_PATTERN.match(role):
         raise InvalidToken("unknown role")

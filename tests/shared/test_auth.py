@@ -1,5 +1,6 @@
 """Bearer tokens: issued by the CLI, verified without storing them, confined by role."""
 
+import json
 import subprocess
 import sys
 
@@ -31,6 +32,7 @@ def test_committee_acts_for_every_county_and_groups_for_none():
         lambda t: t.replace("expo.", "jwt.", 1),
         lambda t: "expo.e30." + t.rsplit(".", 1)[1],  # claims swapped
         lambda t: "not-a-token",
+        lambda t: t[:-1] + "é",  # a non-ASCII character in the signature (was a 500)
     ],
 )
 def test_tampered_tokens_are_refused(mangle):
@@ -75,3 +77,15 @@ def test_the_cli_refuses_counties_the_edition_does_not_know():
     done = _cli("county:atlantis")
     assert done.returncode != 0
     assert "unknown county 'atlantis'" in done.stderr
+
+
+@pytest.mark.parametrize("expires", ["tomorrow", 1.5e12, True, None, [1]])
+def test_a_signed_expiry_of_the_wrong_type_is_an_invalid_token(expires):
+    """Signed with the right secret, yet malformed: refused as invalid (it was a 500)."""
+    from shared.auth import TOKEN_PREFIX, _b64, _sign
+
+    claims = {"sub": "zhang", "role": "committee", "iat": 0, "exp": expires}  # null too
+    payload = _b64(json.dumps(claims).encode())
+    token = f"{TOKEN_PREFIX}.{payload}.{_sign(TEST_SECRET, payload)}"
+    with pytest.raises(InvalidToken):
+        verify_token(TEST_SECRET, token)
