@@ -44,6 +44,9 @@ def installed_services() -> list[str]:
     return [s for s in SERVICE_PORTS if (REPO_ROOT / "services" / s / "app.py").exists()]
 
 
+DEMO_TOKEN_DAYS = 7  # printed and written to var/: they expire, a fresh run prints new ones
+
+
 def demo_tokens(settings: Settings) -> dict[str, str]:
     edition = settings.edition
     roles = [
@@ -53,7 +56,12 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
     ]
     roles += [f"group:{edition.working_groups[0].code}", "ops", "integrator"]
     return {
-        role: issue_token(settings.auth_secret, role, subject=f"demo-{role.replace(':', '-')}")
+        role: issue_token(
+            settings.auth_secret,
+            role,
+            subject=f"demo-{role.replace(':', '-')}",
+            ttl_days=DEMO_TOKEN_DAYS,
+        )
         for role in roles
     }
 
@@ -149,7 +157,11 @@ def write_shell_variables(
     for role, token in tokens.items():
         name = "TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", role).upper()
         lines.append(f"export {name}={shlex.quote(token)}")
-    path.write_text("\n".join(lines) + "\n")
+    # Tokens inside: readable by its owner only, from the moment it exists.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file left by an earlier run keeps its mode otherwise
+    with open(descriptor, "w") as file:
+        file.write("\n".join(lines) + "\n")
     return path
 
 
