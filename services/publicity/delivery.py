@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from services.publicity import items as item_cases
 from services.publicity import publishing
-from services.publicity.channels import channel_targets
+from services.publicity.channels import channel_targets, quiet_http_client_urls, safe_error
 from services.publicity.domain import DeliveryMode, DeliveryStatus, retry_delay
 from services.publicity.items import OPEN_DELIVERIES
 from services.publicity.models import deliveries
@@ -44,12 +44,13 @@ async def release_embargoed_forever(runtime: Runtime) -> None:
 
 async def push_forever(runtime: Runtime) -> None:
     targets = channel_targets(runtime.edition)
+    quiet_http_client_urls()
     async with httpx.AsyncClient(timeout=PUSH_TIMEOUT_SECONDS) as client:
         while not cancel_requested():
             try:
                 pushed = await push_due(runtime, client, targets)
-            except Exception:
-                log.exception("push round failed; retrying")
+            except Exception as exc:
+                log.error("push round failed; retrying: %s", _safe(exc, targets))
                 pushed = 0
             if pushed < BATCH:
                 await asyncio.sleep(runtime.settings.background_poll_interval)
@@ -87,9 +88,9 @@ async def _push_one(runtime: Runtime, client: httpx.AsyncClient, targets, delive
         )
         response.raise_for_status()
         reference, url = _reference(response)
-        reference = reference or f"{target.url}#{delivery['id']}"
+        reference = reference or f"{delivery['channel']}#{delivery['id']}"
     except Exception as exc:
-        await _retry_later(runtime, delivery, f"{type(exc).__name__}: {exc}"[:500])
+        await _retry_later(runtime, delivery, safe_error(exc, target and target.url))
         return
     async with runtime.unit_of_work() as uow:
         await publishing.mark_published(
@@ -119,6 +120,10 @@ async def _retry_later(runtime: Runtime, delivery: dict, error: str) -> None:
             )
         )
         await uow.commit()
+
+
+def _safe(exc: BaseException, targets) -> str:
+    return safe_error(exc, *(t.url for t in targets.values()))
 
 
 def _payload(runtime: Runtime, item: dict, delivery: dict) -> dict:

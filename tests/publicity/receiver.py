@@ -13,6 +13,7 @@ class Receiver:
         self.received: list[dict] = []  # verified deliveries: headers and body
         self.rejected = 0  # requests whose signature did not verify
         self.failing = False  # answer 503 while True
+        self.says_where = True  # answer {"url": ...}; else {} (the sender keeps its own reference)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,9 +27,8 @@ class Receiver:
                     self._answer(503, {"error": "down for maintenance"})
                 else:
                     receiver.received.append({"headers": headers, "body": json.loads(body)})
-                    self._answer(
-                        200, {"url": f"https://screen.example/items/{headers['webhook-id']}"}
-                    )
+                    where = f"https://screen.example/items/{headers['webhook-id']}"
+                    self._answer(200, {"url": where} if receiver.says_where else {})
 
             def _answer(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()
