@@ -184,6 +184,8 @@ def run() -> int:
     demo_day = settings.edition.demo_today
     if "EXPO_CLOCK_OFFSET_DAYS" not in os.environ and demo_day and settings.env == "development":
         env["EXPO_CLOCK_OFFSET_DAYS"] = str(offset_to(demo_day))
+    if settings.env == "development":
+        env.setdefault("EXPO_REHEARSAL", "true")  # a stack to try things on: the clock may move
 
     nats = None
     if "EXPO_NATS_URL" not in os.environ:

@@ -38,9 +38,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # `expo run` enters the edition's demo preparation (<edition>.demo.toml) in development.
     demo: bool = True
+    # A rehearsal: the committee may move reporting's clock (PUT /api/v1/clock), and what the
+    # scheduler then says goes into the permanent event log. Never in production; `expo run`
+    # turns it on for its development stack.
+    rehearsal: bool = False
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> "Settings":
+        if self.env == "production" and self.rehearsal:
+            raise ValueError("EXPO_REHEARSAL cannot be on in production: the clock is real time")
         if self.env == "production" and self.auth_secret == DEV_AUTH_SECRET:
             raise ValueError("EXPO_AUTH_SECRET must be set to a real secret in production")
         if len(self.auth_secret) < 16:

@@ -29,6 +29,7 @@ def service_settings(nats_url: str, **overrides) -> Settings:
         "nats_url": nats_url,
         "auth_secret": TEST_SECRET,
         "outbox_poll_interval": 0.1,
+        "rehearsal": True,  # the tests move reporting's clock
         "shutdown_timeout": 3.0,
         # Inside the demo edition's preparation period, before the registration freeze.
         "clock_offset_days": offset_to(PREPARATION_DAY),

@@ -141,12 +141,13 @@ async def show_briefing(
 async def set_clock(
     body: ClockIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
-    """Outside production, the committee or ops may move business time (to rehearse the
-    preparation); the scheduler then runs at once and reports what it said."""
-    if runtime.settings.env == "production":
-        raise Forbidden("the clock is real time in production")
-    if not (principal.is_committee or principal.role == "ops"):
-        raise Forbidden("only the committee or ops move the clock")
+    """In a rehearsal (EXPO_REHEARSAL, never in production), the committee may move business
+    time; the scheduler then runs at once and reports what it said. What it says (overdue
+    tasks, escalations) goes into the permanent event log: hence the opt-in."""
+    if not runtime.settings.rehearsal:
+        raise Forbidden("the clock is real time: moving it needs a rehearsal (EXPO_REHEARSAL)")
+    if not principal.is_committee:
+        raise Forbidden("only the committee moves the clock")
 
     async def move(uow: UnitOfWork) -> ClockMoved:
         runtime.clock.set(body.now)

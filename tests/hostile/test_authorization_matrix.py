@@ -147,7 +147,7 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "GET /api/v1/periods": EVERYONE,
         "POST /api/v1/briefings": COMMITTEE | group("coordination"),
         "GET /api/v1/briefings/{day}": GROUPS_AND_OPS,
-        "PUT /api/v1/clock": COMMITTEE | {"ops"},
+        "PUT /api/v1/clock": COMMITTEE,
         "GET /api/v1/clock": EVERYONE,
     },
 }

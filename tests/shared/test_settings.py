@@ -28,3 +28,8 @@ def test_production_refuses_the_development_secret():
 def test_short_secrets_are_refused():
     with pytest.raises(ValidationError, match="at least 16"):
         Settings(auth_secret="short")
+
+
+def test_production_refuses_a_rehearsal():
+    with pytest.raises(ValueError, match="EXPO_REHEARSAL"):
+        Settings(env="production", auth_secret="a-long-real-secret-value", rehearsal=True)
