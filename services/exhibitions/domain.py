@@ -155,6 +155,38 @@ def check_may_manage(principal: Principal, edition: Edition, county: str | None)
         raise Forbidden(f"{principal.role} may not manage {whose}")
 
 
+def check_may_release(
+    principal: Principal, edition: Edition, county_of: dict[str, str | None]
+) -> None:
+    """A county releases only its own county's achievements (`county_of`: achievement id →
+    county); the managers release any."""
+    if is_manager(principal, edition):
+        return
+    others = [a for a, county in county_of.items() if county is None or county != principal.county]
+    if others:
+        raise Forbidden(
+            f"{principal.role} may release only its own county's achievements; not its own: "
+            + ", ".join(f"{a} ({county_of[a] or 'unknown'})" for a in others),
+            field="achievement_ids",
+        )
+
+
+def check_may_list_exhibits(
+    principal: Principal, county: str | None, status: "ExhibitStatus | None"
+) -> None:
+    """A county sees its own county's achievements in any status and another county's once
+    approved, as registration shows them: asking for another county's unapproved ones is
+    refused, as registration refuses them."""
+    if principal.county is None or county is None or county == principal.county:
+        return
+    if status is not None and status is not ExhibitStatus.APPROVED:
+        raise Forbidden(
+            f"{principal.role} may see county {county!r}'s achievements only once approved, "
+            f"not {status.value} ones",
+            field="status",
+        )
+
+
 def check_may_read(principal: Principal, edition: Edition) -> None:
     kind = principal.role.split(":", 1)[0]
     if kind not in edition.access.exhibitions_read:

@@ -4,7 +4,7 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.exhibitions import allocation
@@ -14,6 +14,7 @@ from services.exhibitions.domain import (
     ExhibitStatus,
     Rule,
     assignment_problem,
+    check_may_list_exhibits,
     check_may_manage,
     check_may_read,
 )
@@ -263,9 +264,17 @@ async def list_exhibits(
     paging: PageRequest,
 ) -> Page[ExhibitOut]:
     check_may_read(principal, edition)
+    check_may_list_exhibits(principal, county, status)
     query = select(exhibits, booths.c.id.label("booth_id")).outerjoin(
         booths, booths.c.achievement_id == exhibits.c.achievement_id
     )
+    if principal.county is not None:  # its own county's in any status, others' once approved
+        query = query.where(
+            or_(
+                exhibits.c.county == principal.county,
+                exhibits.c.status == ExhibitStatus.APPROVED.value,
+            )
+        )
     if county:
         query = query.where(exhibits.c.county == county)
     if status:

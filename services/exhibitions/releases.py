@@ -12,6 +12,7 @@ from services.exhibitions.domain import (
     Rule,
     check_may_manage,
     check_may_read,
+    check_may_release,
     next_release_status,
 )
 from services.exhibitions.models import exhibits, release_achievements, releases, units, venues
@@ -44,22 +45,23 @@ async def schedule(
         )
     check_may_manage(principal, edition, unit.county)
     wanted = [str(a) for a in data.achievement_ids]
-    status_of = dict(
-        (
-            await uow.session.execute(
-                select(exhibits.c.achievement_id, exhibits.c.status).where(
-                    exhibits.c.achievement_id.in_(wanted)
-                )
+    known = {
+        row.achievement_id: row
+        for row in await uow.session.execute(
+            select(exhibits.c.achievement_id, exhibits.c.status, exhibits.c.county).where(
+                exhibits.c.achievement_id.in_(wanted)
             )
-        ).all()
-    )
-    unknown = [a for a in wanted if a not in status_of]
+        )
+    }
+    unknown = [a for a in wanted if a not in known]
     if unknown:
         raise NotFound(
             f"no achievement {', '.join(unknown)} is known to exhibitions (from registration's "
             "events)",
             field="achievement_ids",
         )
+    check_may_release(principal, edition, {a: known[a].county for a in wanted})
+    status_of = {a: known[a].status for a in wanted}
     not_approved = [a for a in wanted if status_of[a] != ExhibitStatus.APPROVED]
     if not_approved:
         raise RuleViolated(
@@ -110,6 +112,7 @@ async def act(
 ) -> ReleaseOut:
     row = await _load(uow, release_id)
     check_may_manage(principal, edition, row["county"])
+    check_may_release(principal, edition, await _county_of(uow, row["achievement_ids"]))
     status = next_release_status(ReleaseStatus(row["status"]), action)
     values = {
         "status": status.value,
@@ -206,6 +209,17 @@ async def _achievement_ids(uow: UnitOfWork, release_ids: list[str]) -> dict[str,
     for release_id, achievement_id in rows:
         shown[release_id].append(achievement_id)
     return shown
+
+
+async def _county_of(uow: UnitOfWork, achievement_ids: list[str]) -> dict[str, str | None]:
+    """Each achievement's county, as registration's events told it (None if never heard of)."""
+    rows = await uow.session.execute(
+        select(exhibits.c.achievement_id, exhibits.c.county).where(
+            exhibits.c.achievement_id.in_(achievement_ids)
+        )
+    )
+    county = dict(rows.all())
+    return {a: county.get(a) for a in achievement_ids}
 
 
 def _utc(moment: datetime) -> str:

@@ -390,3 +390,55 @@ async def test_overlapping_sessions_scheduled_at_once_book_the_venue_once(
     assert {a.json()["rule"] for a in answers if a.status_code == 409} == {"venue_overlap"}
     assert len(await listed(stack)) == 1
     assert len(on_bus) == 1
+
+
+async def test_a_county_may_not_release_another_countys_achievement(stack, nats_server, approved):
+    theirs = await approved_achievement(stack, "huating", title="华亭煤炭清洁利用技术")
+    await wait_until_known(stack, theirs["id"])
+    body = session(approved, at("09:00"), at("10:00"), achievement_ids=[theirs["id"]])
+    problem = await refused_and_unchanged(
+        stack, nats_server.url, lambda: schedule(stack, body, KONGTONG), 403
+    )
+    assert fields(problem) == ["achievement_ids"]
+    assert theirs["id"] in problem["detail"]
+
+    mixed = body | {"achievement_ids": [approved["id"], theirs["id"]]}
+    problem = await refused_and_unchanged(
+        stack, nats_server.url, lambda: schedule(stack, mixed, KONGTONG), 403
+    )
+    assert fields(problem) == ["achievement_ids"]
+
+    # the exhibition group and the committee release any county's achievements
+    release = await scheduled(stack, mixed, GROUP)
+    assert release["achievement_ids"] == [approved["id"], theirs["id"]]
+    assert (
+        await scheduled(
+            stack,
+            session(theirs, at("11:00"), at("12:00"))
+            | {"presenting_unit_id": approved["unit"]["id"]},
+            COMMITTEE,
+        )
+    )["county"] == "kongtong"
+
+
+async def test_a_county_may_not_hold_or_cancel_a_session_releasing_another_countys_achievement(
+    stack, nats_server, approved
+):
+    theirs = await approved_achievement(stack, "huating", title="华亭煤炭清洁利用技术")
+    await wait_until_known(stack, theirs["id"])
+    body = session(approved, at("09:00"), at("10:00"), achievement_ids=[theirs["id"]])
+    release = await scheduled(stack, body, GROUP)  # presented by a kongtong unit
+    for action, payload in (("hold", None), ("cancel", {"reason": "改期"})):
+        problem = await refused_and_unchanged(
+            stack,
+            nats_server.url,
+            lambda action=action, payload=payload: stack.exhibitions.client.post(
+                f"{API}/releases/{release['id']}/{action}", json=payload, headers=KONGTONG
+            ),
+            403,
+        )
+        assert fields(problem) == ["achievement_ids"]
+    held = await stack.exhibitions.client.post(
+        f"{API}/releases/{release['id']}/hold", headers=GROUP
+    )
+    assert held.status_code == 200, held.text
