@@ -31,27 +31,81 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # requests here are forms and short texts, never uploads
 
 
+class BodyTooLarge(Exception):
+    """Raised from the limited `receive` once a request body has passed the limit."""
+
+
 class BodySizeLimit:
-    """Refuses a request body larger than `max_bytes` with 413 problem+json before reading it."""
+    """Refuses a request body larger than `max_bytes` with 413 problem+json.
+
+    A Content-Length announcing too much (or not a number) is refused before anything is
+    read. Any body, chunked or not, is also counted while it streams in: once the bytes
+    received pass the limit the app gets no more of it (its `receive` raises), whatever it
+    answers is dropped, and the 413 goes out instead. FastAPI reads the whole body before
+    authenticating, validating or storing anything, so an oversized body never reaches a
+    handler. Should an app have started its answer before the body passed the limit, that
+    answer is cut off (the connection closes) rather than completed.
+    """
 
     def __init__(self, app, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length", b"0")
-            if not length.isdigit() or int(length) > self.max_bytes:
-                body = {
-                    "type": "/problems/too-large",
-                    "title": "Request too large",
-                    "status": 413,
-                    "detail": f"the body must be at most {self.max_bytes} bytes",
-                    "errors": [{"field": "body", "reason": "too large"}],
-                }
-                await problem_response(413, body)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+
+        received = 0
+        too_large = False
+        response_started = False
+
+        async def limited_receive():
+            nonlocal received, too_large
+            if too_large:
+                raise BodyTooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise BodyTooLarge
+            return message
+
+        async def guarded_send(message):
+            nonlocal response_started
+            if too_large:
+                return  # the app's answer to a body it never got whole: ours goes out instead
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            # The app may let BodyTooLarge through or turn it into another error: either way
+            # it is the body's fault, and the answer is the 413.
+            if not too_large:
+                raise
+        if not too_large:
+            return
+        if response_started:
+            raise BodyTooLarge(f"body passed {self.max_bytes} bytes after the answer began")
+        await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        body = {
+            "type": "/problems/too-large",
+            "title": "Request too large",
+            "status": 413,
+            "detail": f"the body must be at most {self.max_bytes} bytes",
+            "errors": [{"field": "body", "reason": "too large"}],
+        }
+        await problem_response(413, body)(scope, receive, send)
 
 
 class RefuseNulCharacters:
