@@ -3,6 +3,7 @@ late, problems raised in reports, and the per-county table; Markdown and HTML fr
 
 import html
 import json
+import re
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, select
@@ -16,6 +17,10 @@ from shared.edition import Edition
 from shared.events.reporting import BriefingData, BriefingIssued
 from shared.problems import RuleViolated
 from shared.uow import UnitOfWork
+
+# Markdown's inline punctuation; a backslash before any of them shows the character as it is
+MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#!<>|~&$^])")
+LINE_BREAKS = re.compile(r"\s*[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
 
 HALL_STAGES = ["planned", "designed", "built", "exhibits_in_place", "safety_inspected", "ready"]
 
@@ -250,22 +255,31 @@ HEADER = [
 ]
 
 
+def md(text: object) -> str:
+    """Text someone typed (a report's problems, a task's title, a name) as Markdown that shows
+    it as it is: on one line (a line break becomes a space, so it never starts a heading, a
+    list or a quote) and with every Markdown punctuation escaped (no link, image, emphasis,
+    HTML or table cell comes out of it)."""
+    one_line = LINE_BREAKS.sub(" ", str(text)).strip()
+    return MD_PUNCTUATION.sub(r"\\\1", one_line)
+
+
 def _markdown(edition: Edition, o: dict) -> str:
     lines = [
         f"# 日调度简报 Daily dispatch briefing — {o['day'].isoformat()}",
         "",
-        f"**{edition.name}**",
+        f"**{md(edition.name)}**",
         "",
         f"距启动仪式还有 **{o['days_to_launch']}** 天 "
         f"({o['days_to_launch']} days to the launch on {edition.dates.launch_day}).",
         "",
         "## Changes since the last briefing",
-        *([f"- {c}" for c in o["changes"]] or ["- none"]),
+        *([f"- {md(c)}" for c in o["changes"]] or ["- none"]),
         "",
         f"## Late tasks ({len(o['late_tasks'])})",
         *(
             [
-                f"- [{t.group}] {t.title} — {t.responsible}, "
+                f"- [{md(t.group)}] {md(t.title)} — {md(t.responsible)}, "
                 f"due {t.deadline.astimezone(edition.zone):%m-%d %H:%M}, {t.status.value} {t.progress}%"
                 for t in o["late_tasks"]
             ]
@@ -275,24 +289,27 @@ def _markdown(edition: Edition, o: dict) -> str:
         f"## Missing reports ({len(o['missing'])})",
         *(
             [
-                f"- {m['reporter']} — {m['period']} (escalation level {m['level']})"
+                f"- {md(m['reporter'])} — {md(m['period'])} (escalation level {m['level']})"
                 for m in o["missing"]
             ]
             or ["- none"]
         ),
         "",
         "## Halls held back by a failed safety inspection",
-        *([f"- {name}" for name in o["failed_halls"]] or ["- none"]),
+        *([f"- {md(name)}" for name in o["failed_halls"]] or ["- none"]),
         "",
         f"## Halls not ready {edition.reports.halls_ready_days} days before the launch",
-        *([f"- {name}" for name in o["halls_behind"]] or ["- none"]),
+        *([f"- {md(name)}" for name in o["halls_behind"]] or ["- none"]),
         "",
         f"## Signing projects stuck in their stage for {edition.reports.stale_signing_days}+ days",
-        *([f"- {line}" for line in _stale_lines(o)] or ["- none"]),
+        *([f"- {md(line)}" for line in _stale_lines(o)] or ["- none"]),
         "",
         "## Problems raised in reports (协调解决问题)",
         *(
-            [f"- {p['reporter']} ({p['period']}): {p['problems']}" for p in o["problems"]]
+            [
+                f"- {md(p['reporter'])} ({md(p['period'])}): {md(p['problems'])}"
+                for p in o["problems"]
+            ]
             or ["- none"]
         ),
         "",
@@ -300,7 +317,10 @@ def _markdown(edition: Edition, o: dict) -> str:
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "---|" * len(HEADER),
-        *["| " + " | ".join(row) + " |" for row in _county_rows(edition, o["counties"])],
+        *[
+            "| " + " | ".join(md(cell) for cell in row) + " |"
+            for row in _county_rows(edition, o["counties"])
+        ],
         "",
     ]
     return "\n".join(lines)
