@@ -1,6 +1,8 @@
 """Registration rules, with no I/O: unit kinds, achievement states and who may move them."""
 
 import re
+import sys
+import unicodedata
 from enum import StrEnum
 
 from shared.auth import Principal
@@ -148,6 +150,50 @@ def check_may_act(
     check_may_change(principal, edition, county, frozen)
 
 
+# Invisible and bidirectional control characters (Unicode category Cf: zero-width spaces and
+# joiners, left-to-right and right-to-left marks, embeddings, overrides and isolates, the byte
+# order mark, ...): in a name they make two names that look the same compare different, or
+# show a name other than the one stored.
+INVISIBLE = frozenset(
+    chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"
+)
+
+
+def _ranges(chars: frozenset[str]) -> list[tuple[str, str]]:
+    codes = sorted(ord(c) for c in chars)
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return [(chr(a), chr(b)) for a, b in ranges]
+
+
+def _escaped(char: str) -> str:
+    # \uXXXX reads the same in JSON Schema (ECMA-262), Python and Rust regular expressions;
+    # characters beyond the BMP are written as themselves.
+    return f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else char
+
+
+# The invisible characters as the inside of a regular expression's character class.
+INVISIBLE_CLASS = "".join(
+    _escaped(a) if a == b else f"{_escaped(a)}-{_escaped(b)}" for a, b in _ranges(INVISIBLE)
+)
+
+
+def invisible_in(text: str) -> list[str]:
+    """The invisible or bidirectional control characters in `text`, as U+XXXX, in order."""
+    return [f"U+{ord(c):04X}" for c in text if c in INVISIBLE]
+
+
+def folded(text: str) -> str:
+    """NFKC: fullwidth letters and digits become ASCII, compatibility forms are folded."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def normalise_name(name: str) -> str:
-    """Names compare without surrounding or repeated spaces."""
-    return " ".join(name.split())
+    """Names compare NFKC-normalised (ＡＢＣ is ABC), without surrounding or repeated spaces.
+
+    Invisible characters are refused where names are taken (`schemas.Name`), not removed here."""
+    return " ".join(folded(name).split())

@@ -1,15 +1,71 @@
 """What the registration HTTP API accepts and answers."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictBool, StrictFloat
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictFloat, StringConstraints
 
-from services.registration.domain import PHONE_PATTERN, Maturity, Status, UnitKind
+from services.registration.domain import (
+    INVISIBLE_CLASS,
+    PHONE_PATTERN,
+    Maturity,
+    Status,
+    UnitKind,
+    folded,
+    invisible_in,
+)
 from services.registration.domain import Field as AchievementField
-from shared.schemas import Instant, Patch, Reason, Strict, matching, text
+from shared.schemas import (
+    _BLANK_CLASS,
+    BLANKS,
+    Instant,
+    Patch,
+    Reason,
+    Strict,
+    matching,
+    text,
+)
 
-Name = text(200)
+# A name someone else reads as the same name is the same name: no NUL, no invisible or
+# bidirectional control character (Cf), something besides blanks.
+NAME_PATTERN = (
+    rf"^[^\u0000{INVISIBLE_CLASS}]*[^{_BLANK_CLASS}\u0000{INVISIBLE_CLASS}]"
+    rf"[^\u0000{INVISIBLE_CLASS}]*$"
+)
+
+
+def _fold(value: Any) -> Any:
+    return folded(value) if isinstance(value, str) else value
+
+
+def _trim(value: Any) -> Any:
+    return value.strip(BLANKS) if isinstance(value, str) else value
+
+
+def _visible(value: Any) -> Any:
+    if isinstance(value, str) and (found := invisible_in(value)):
+        raise ValueError(
+            "must not hold invisible or bidirectional control characters (zero-width, "
+            f"direction marks or overrides): found {', '.join(dict.fromkeys(found))}"
+        )
+    return value
+
+
+def name_text(max_length: int) -> Any:
+    """A name or title: NFKC-normalised (fullwidth letters become ASCII), trimmed, refused if
+    it holds an invisible or bidirectional control character; the limit counts the
+    normalised text."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_length, pattern=NAME_PATTERN),
+        # Listed last, it runs first: fold, then trim, then refuse invisible characters.
+        BeforeValidator(_visible),
+        BeforeValidator(_trim),
+        BeforeValidator(_fold),
+    ]
+
+
+Name = name_text(200)
 Person = text(50)
 Phone = matching(PHONE_PATTERN.pattern)
 Summary = text(4000, min_length=0)  # may be left empty
