@@ -189,3 +189,23 @@ async def test_a_key_stored_before_fingerprints_were_canonical_still_replays(
     assert again.status_code == 201, again.text
     assert again.json() == stored
     assert again.headers["Location"] == f"/api/v1/units/{stored['id']}"
+
+
+async def test_a_key_is_the_role_and_subjects_own_not_the_subjects(
+    nats_server, databases, tmp_path
+):
+    """The same subject under another role replays nothing: it is authorized as itself."""
+    settings = service_settings(nats_server.url, var_dir=tmp_path)
+    body = unit_body(name="平凉市畜牧技术推广中心")
+    key = {"Idempotency-Key": "unit-form-20"}
+    other_county_same_subject = token("county:huating", "kongtong-zhang")
+    async with running_service("registration", settings) as svc:
+        first = await svc.client.post("/api/v1/units", json=body, headers=KONGTONG | key)
+        borrowed = await svc.client.post(
+            "/api/v1/units", json=body, headers=other_county_same_subject | key
+        )
+
+    assert first.status_code == 201, first.text
+    assert borrowed.status_code == 403, borrowed.text
+    assert "Idempotent-Replayed" not in borrowed.headers
+    assert "13800138000" not in borrowed.text
