@@ -40,9 +40,16 @@ def authenticate(
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     try:
-        return verify_token(runtime.settings.auth_secret, token.strip())
+        principal = verify_token(runtime.settings.auth_secret, token.strip())
     except InvalidToken as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
+    # A token names any county or group; one this edition does not have belongs to no one here.
+    edition = runtime.edition
+    if (principal.county and principal.county not in edition.county_codes) or (
+        principal.group and principal.group not in edition.group_codes
+    ):
+        raise Unauthorized(f"invalid token: {principal.role} is not of the edition {edition.code}")
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
