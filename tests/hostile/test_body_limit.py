@@ -17,7 +17,14 @@ import pytest
 import uvicorn
 
 from shared.app import MAX_BODY_BYTES, BodySizeLimit, BodyTooLarge
-from tests.support import assert_problem, running_service, service_settings, token, unit_body
+from tests.support import (
+    assert_problem,
+    eventually,
+    running_service,
+    service_settings,
+    token,
+    unit_body,
+)
 
 CHUNK = 64 * 1024
 OVER = 2 * 1024 * 1024  # twice the limit
@@ -47,10 +54,13 @@ async def served(service: str, nats_server, tmp_path):
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         try:
-            while not server.started:
+
+            async def listening() -> bool:
                 if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
+                    task.result()  # it stopped: say why
+                return server.started
+
+            await eventually(listening, timeout=30, what="uvicorn listening")
             port = server.servers[0].sockets[0].getsockname()[1]
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
                 yield http, seen
