@@ -18,7 +18,7 @@ from starlette.datastructures import URL
 
 from shared.auth import InvalidToken, Principal, verify_token
 from shared.db import utcnow
-from shared.problems import Conflict, Forbidden, InvalidInput, Unauthorized
+from shared.problems import Conflict, InvalidInput, Unauthorized
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -53,11 +53,6 @@ def authenticate(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
-
-
-def require_county_access(principal: Principal, county: str) -> None:
-    if not principal.may_act_for_county(county):
-        raise Forbidden(f"{principal.role} may not act for county {county!r}", field="county")
 
 
 def known_code(runtime: Runtime, code_set: str, value: str, field: str | None = None) -> str:
@@ -123,14 +118,15 @@ async def write(
     the business rules its own first attempt tripped (a unit "already" registered, a booth
     "already" taken). `location(body)` gives the Location header of a created resource.
     """
-    raw = await request.body()
-    fingerprint = request_fingerprint(request.method, request.url, raw)
-    # Keys stored before fingerprints were canonical (version 1.0) hashed the raw body.
-    same_request = {
-        fingerprint,
-        hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest(),
-    }
+    fingerprint, same_request = "", set()  # what makes a retry the same request: keys only
     if key is not None:
+        raw = await request.body()
+        fingerprint = request_fingerprint(request.method, request.url, raw)
+        # Keys stored before fingerprints were canonical (version 1.0) hashed the raw body.
+        same_request = {
+            fingerprint,
+            hashlib.sha256(request.method.encode() + request.url.path.encode() + raw).hexdigest(),
+        }
         replay = await _stored_answer(runtime, principal, key, same_request, location)
         if replay is not None:
             return replay
