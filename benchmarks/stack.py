@@ -4,12 +4,14 @@ EXPO_DEMO=false, a temporary EXPO_VAR_DIR and the embedded nats-server."""
 import json
 import os
 import re
+import secrets
 import urllib.request
 from pathlib import Path
 
 from shared.expo_process import ExpoProcess
 
-BENCH_SECRET = "bench-secret-not-for-production"
+# Made anew by every run: nothing in the repository can sign a token a stack accepts.
+BENCH_SECRET = secrets.token_urlsafe(32)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

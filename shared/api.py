@@ -40,7 +40,7 @@ def authenticate(
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     try:
-        principal = verify_token(runtime.settings.auth_secret, token.strip())
+        principal = verify_token(runtime.token_keys, token.strip(), runtime.revoked_tokens)
     except InvalidToken as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
     # A token names any county or group; one this edition does not have belongs to no one here.

@@ -12,23 +12,27 @@ from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from faststream.specification.asyncapi.site import get_asyncapi_html
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import MetaData
 
+from shared.api import CurrentPrincipal
 from shared.asyncapi import declare_published_events, event_specification
-from shared.bus import EventConsumer
+from shared.bus import EventConsumer, jetstream_of
+from shared.doc_pages import asyncapi_page, swagger_page
 from shared.events import Event
 from shared.metrics import HttpMetrics
 from shared.openapi_problems import document_problems
-from shared.problems import PROBLEM_JSON, install_problem_handlers, problem_response
+from shared.problems import PROBLEM_JSON, Forbidden, install_problem_handlers, problem_response
 from shared.runtime import Runtime
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024  # requests here are forms and short texts, never uploads
+# /metrics holds every county's business figures (amounts signed, readiness, booths...): only
+# the roles that already see every county may scrape it. Prometheus scrapes with an ops token.
+METRICS_READERS = frozenset({"ops", "committee"})
 
 
 class BodyTooLarge(Exception):
@@ -155,6 +159,10 @@ def create_app(
         tasks = [
             asyncio.create_task(runtime.bus.run(), name=f"{service}-bus"),
             asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
+            asyncio.create_task(
+                runtime.revoked_tokens.follow(lambda: jetstream_of(runtime.broker)),
+                name=f"{service}-revoked-tokens",
+            ),
             *(
                 asyncio.create_task(work(runtime), name=f"{service}-{work.__name__}")
                 for work in background
@@ -170,6 +178,8 @@ def create_app(
         description=description,
         version="1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below, with its scripts pinned by integrity hashes
+        redoc_url=None,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
@@ -196,20 +206,26 @@ def _operations_router(runtime: Runtime, description: str) -> APIRouter:
         "/readyz",
         responses={
             503: {
-                "description": "The database or NATS is not reachable",
+                "description": "The database or NATS is not reachable, or the revoked tokens are "
+                "not read yet",
                 "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
             }
         },
     )
     async def readyz():
-        checks = {"database": await runtime.database_ready(), "nats": runtime.bus.connected()}
+        checks = {
+            "database": await runtime.database_ready(),
+            "nats": runtime.bus.connected(),
+            # Until the revocation list is read, a revoked token would be let in.
+            "revoked_tokens": runtime.revoked_tokens.loaded.is_set(),
+        }
         if all(checks.values()):
             return {"status": "ready", "checks": checks}
         body = {
             "type": "/problems/not-ready",
             "title": "Not ready",
             "status": 503,
-            "detail": ", ".join(k for k, ok in checks.items() if not ok) + " not reachable",
+            "detail": ", ".join(k for k, ok in checks.items() if not ok) + " not ready",
             "checks": checks,
         }
         return problem_response(503, body)
@@ -218,16 +234,31 @@ def _operations_router(runtime: Runtime, description: str) -> APIRouter:
         "/metrics",
         response_class=PlainTextResponse,
         responses={200: {"description": "Prometheus text exposition format (version 1.0.0)"}},
+        description=(
+            "The service's figures for Prometheus: every county's business figures beside the "
+            "service's own health. Needs a bearer token of role `ops` or `committee` (Prometheus "
+            "scrapes with an `ops` token); any other role is refused (403)."
+        ),
     )
-    async def metrics():
+    async def metrics(principal: CurrentPrincipal):
+        if principal.role not in METRICS_READERS:
+            raise Forbidden(
+                f"{principal.role} may not read /metrics: it holds every county's figures"
+            )
         return Response(await runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/asyncapi")
     async def asyncapi_json():
         return JSONResponse(asyncapi.to_specification().to_jsonable())
 
-    @router.get("/asyncapi.html", response_class=HTMLResponse)
+    @router.get("/asyncapi.html", response_class=HTMLResponse, include_in_schema=False)
     async def asyncapi_html():
-        return get_asyncapi_html(asyncapi.to_specification())
+        specification = asyncapi.to_specification().to_jsonable()
+        return asyncapi_page(f"ExpoOps {runtime.service} events", specification)
+
+    @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+    async def swagger_ui(request: Request):
+        root_path = request.scope.get("root_path", "").rstrip("/")
+        return swagger_page(f"ExpoOps {runtime.service} API", f"{root_path}/openapi.json")
 
     return router

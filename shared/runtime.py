@@ -11,6 +11,7 @@ from shared.clock import Clock
 from shared.db import create_engine, session_factory, writer_queue
 from shared.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
+from shared.revocations import RevocationList
 from shared.settings import Settings
 from shared.uow import UnitOfWork
 
@@ -28,6 +29,8 @@ class Runtime:
         self.service = service
         self.settings = settings
         self.edition = settings.edition
+        self.token_keys = settings.token_keys  # no secret, no service: raises MissingSecret
+        self.revoked_tokens = RevocationList()
         self.clock = Clock(settings.clock_offset_days)
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,8 @@ from shared.migrations import upgrade_async
 from shared.runtime import Runtime
 from shared.settings import Settings
 
-TEST_SECRET = "test-secret-0123456789abcdef"
+# Made anew by every test process: nothing in the repository can sign a token a stack accepts.
+TEST_SECRET = secrets.token_urlsafe(32)
 PREPARATION_DAY = date(2020, 8, 1)
 
 
@@ -58,9 +60,21 @@ async def running_service(service: str, settings: Settings, wait_for_bus: bool =
     async with app.router.lifespan_context(app):
         if wait_for_bus:
             await asyncio.wait_for(runtime.bus.started.wait(), 15)
+            # Ready as /readyz says it: the revoked tokens are known before the first request.
+            await asyncio.wait_for(runtime.revoked_tokens.loaded.wait(), 15)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
             yield RunningService(client, runtime)
+
+
+async def scrape(service: RunningService | httpx.AsyncClient, url: str = "") -> str:
+    """The Prometheus exposition of a service, read as Prometheus reads it: with an ops token.
+    `service` is an in-process service or a client; `url`, the service's, if the client has none.
+    """
+    client = service.client if isinstance(service, RunningService) else service
+    response = await client.get(f"{url}/metrics", headers=token("ops", "prometheus"))
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 async def eventually(
