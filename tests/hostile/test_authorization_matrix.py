@@ -6,38 +6,59 @@ A refused request answers 401 (no, bad or expired token) or 403 and changes noth
 allowed one is never 401/403 (it may still be 404/409/422 for reasons of its own).
 """
 
+import secrets
 import time
 import uuid
 
+import jwt
 import pytest
 
-from shared.auth import _b64, _sign
+from shared.auth import ISSUER, issue, key_id
 from shared.launcher import installed_services
+from shared.revocations import revoke
 from tests.hostile.harness import row_counts
 from tests.hostile.seeds import SOON, release_body, seed
-from tests.support import TEST_SECRET, running_service, service_settings, token, unit_body
+from tests.support import (
+    TEST_SECRET,
+    eventually,
+    running_service,
+    service_settings,
+    token,
+    unit_body,
+)
 
 pytestmark = pytest.mark.db
 
+REVOKED = issue(TEST_SECRET, "committee", "committee-leaked")  # revoked before each test
 OWN, OTHER = "county:kongtong", "county:huating"  # every record below belongs to kongtong
 GROUPS = ["registration", "exhibition", "signing", "publicity", "coordination", "logistics"]
 ROLES = ["committee", *(f"group:{g}" for g in GROUPS), OWN, OTHER, "ops", "integrator"]
 
 
-def expired_token() -> dict[str, str]:
-    """Signed with the right secret, expired an hour ago."""
-    import json
+def signed(claims: dict, secret: str = TEST_SECRET) -> dict[str, str]:
+    """A token with these claims, signed as `expo token` signs (by default with the stack's key)."""
+    now = int(time.time())
+    claims = (
+        {"iss": ISSUER, "sub": "kongtong-old", "role": OWN, "jti": uuid.uuid4().hex}
+        | {
+            "iat": now,
+            "exp": now + 3600,
+        }
+        | claims
+    )
+    encoded = jwt.encode(claims, secret, algorithm="HS256", headers={"kid": key_id(TEST_SECRET)})
+    return {"Authorization": f"Bearer {encoded}"}
 
-    claims = {"sub": "kongtong-old", "role": OWN, "iat": int(time.time()) - 7200}
-    claims["exp"] = int(time.time()) - 3600
-    payload = _b64(json.dumps(claims).encode())
-    return {"Authorization": f"Bearer expo.{payload}.{_sign(TEST_SECRET, payload)}"}
 
-
+NOW = int(time.time())
 CALLERS = {role: token(role, f"{role}-matrix") for role in ROLES} | {
     "no token": {},
     "bad token": {"Authorization": "Bearer expo.e30.not-a-signature"},
-    "expired token": expired_token(),
+    "expired token": signed({"iat": NOW - 7200, "exp": NOW - 3600}),
+    "token for a century": signed({"exp": NOW + 100 * 365 * 86400}),
+    "token issued tomorrow": signed({"iat": NOW + 86400, "exp": NOW + 2 * 86400}),
+    "forged token": signed({"role": "committee"}, secret=secrets.token_urlsafe(32)),
+    "revoked token": {"Authorization": f"Bearer {REVOKED.token}"},
 }
 
 # The rules, by who may: role kinds named as in README.md.
@@ -260,9 +281,19 @@ def operations_of(document: dict) -> list[str]:
     return [
         f"{method.upper()} {path}"
         for path, methods in document["paths"].items()
-        if path.startswith("/api/")
+        if path.startswith("/api/") or path == "/metrics"
         for method in methods
     ]
+
+
+async def revoke_before(svc, nats_url: str) -> None:
+    """The leaked committee token goes on the revocation list, as `expo token revoke` puts it."""
+    await revoke(nats_url, REVOKED.token_id, REVOKED.expires_at, "matrix")
+    await eventually(lambda: _known(svc), what="the revocation reached the service")
+
+
+async def _known(svc) -> bool:
+    return REVOKED.token_id in svc.runtime.revoked_tokens
 
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)  # rules, not storage
@@ -271,9 +302,11 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(
     service, nats_server, databases, tmp_path, report_figure
 ):
     async with running_service(service, service_settings(nats_server.url, var_dir=tmp_path)) as svc:
+        await revoke_before(svc, nats_server.url)
         known = await seed(service, svc)
         operations = operations_of((await svc.client.get("/openapi.json")).json())
-        rules = ALLOWED[service]
+        # Every county's business figures: for those who see every county anyway.
+        rules = ALLOWED[service] | {"GET /metrics": COMMITTEE | {"ops"}}
         assert sorted(set(operations) - set(rules)) == [], "endpoints without a rule"
         assert sorted(set(rules) - set(operations)) == [], "rules for endpoints that are gone"
         now = (await svc.client.get("/api/v1/clock", headers=CALLERS["ops"])).json().get("now")
@@ -325,3 +358,37 @@ async def test_a_county_the_edition_does_not_know_is_not_authenticated(
         # and reads that filter by county).
         assert set(answers.values()) == {401}, answers
         assert await row_counts(svc) == before
+
+
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("service", installed_services())
+async def test_a_stored_answer_is_replayed_to_its_own_caller_only(
+    service, nats_server, databases, tmp_path
+):
+    """An Idempotency-Key belongs to the token's role and subject together, and a replay is
+    authorized like the request: the same key and body from another county, group or role
+    with the same subject never gets kongtong's stored answer (it held its contact phone)."""
+    same_subject = {role: token(role, "zhang") for role in ROLES}
+    async with running_service(service, service_settings(nats_server.url, var_dir=tmp_path)) as svc:
+        known = await seed(service, svc)
+        rules = ALLOWED[service]
+        now = (await svc.client.get("/api/v1/clock", headers=CALLERS["ops"])).json().get("now")
+        writes = [op for op in rules if not op.startswith("GET ") and OWN in rules[op]]
+        assert writes, "no write of kongtong's to replay"
+        wrong = []
+        for operation in writes:
+            request = request_for(operation, known, now or SOON.isoformat())
+            key = {"Idempotency-Key": f"matrix-{uuid.uuid4()}"}
+            stored = await svc.client.request(**request, headers=same_subject[OWN] | key)
+            again = await svc.client.request(**request, headers=same_subject[OWN] | key)
+            if stored.status_code < 300 and again.headers.get("Idempotent-Replayed") != "true":
+                wrong.append(f"{OWN} got no replay of its own {operation}")
+            for role in ROLES:
+                if role == OWN:
+                    continue
+                answer = await svc.client.request(**request, headers=same_subject[role] | key)
+                if answer.headers.get("Idempotent-Replayed") == "true":
+                    wrong.append(f"{role} was replayed {OWN}'s answer to {operation}")
+                if role not in rules[operation] and answer.status_code != 403:
+                    wrong.append(f"{role} got {answer.status_code} replaying {operation}")
+        assert wrong == [], "\n".join(wrong)
