@@ -120,9 +120,19 @@ def report_figure(record_property):
 
 
 FIGURE = "figure"
+FINDING = "finding"
+
+
+@pytest.fixture(autouse=True)
+def _record_finding(request, record_property):
+    """A test marked `finding(n)` says, in its report, which security finding it re-tries."""
+    for marker in request.node.iter_markers("finding"):
+        for number in marker.args:
+            record_property(FINDING, number)
 
 
 def pytest_terminal_summary(terminalreporter):
+    _summarise_findings(terminalreporter)
     figures = sorted(
         (report.nodeid.split("[", 1)[0], value)  # by test, whatever its parameters
         for outcome in ("passed", "failed")
@@ -139,3 +149,38 @@ def pytest_terminal_summary(terminalreporter):
                 test = nodeid
                 terminalreporter.write_line(test)
             terminalreporter.write_line(f"  {line}")
+
+
+def _summarise_findings(terminalreporter) -> None:
+    """One line per security finding (tests/hostile/findings.py): held, or which test fails."""
+    from tests.hostile.findings import FINDINGS
+
+    outcomes: dict[int, dict[str, list[str]]] = {}
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if report.when != "call" and not (outcome == "failed" and report.when == "setup"):
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name == FINDING:
+                    tests = outcomes.setdefault(value, {"passed": [], "failed": []})
+                    tests[outcome].append(report.nodeid)
+    if not outcomes:
+        return
+    terminalreporter.section("security findings re-tried (tests/hostile/findings.py)")
+    for number, title in FINDINGS.items():
+        tests = outcomes.get(number)
+        if tests is None:
+            verdict = "not re-tried in this run"
+        elif tests["failed"]:
+            verdict = "FAILS: " + ", ".join(sorted(set(tests["failed"])))
+        else:
+            count = len(tests["passed"])
+            verdict = f"holds ({count} test{'s' if count > 1 else ''})"
+        terminalreporter.write_line(f"{number:>3}. {title}: {verdict}")
+    held = sum(1 for n in FINDINGS if n in outcomes and not outcomes[n]["failed"])
+    failing = [str(n) for n in FINDINGS if n in outcomes and outcomes[n]["failed"]]
+    untried = len(FINDINGS) - len(outcomes)
+    line = f"security findings: {held} of {len(FINDINGS)} re-tried and held"
+    line += f"; failing again: {', '.join(failing)}" if failing else ""
+    line += f"; {untried} not re-tried in this run" if untried else ""
+    terminalreporter.write_line(line)

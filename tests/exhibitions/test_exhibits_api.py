@@ -45,6 +45,7 @@ async def shown(stack, headers, **params) -> set[str]:
     return {e["title"] for e in page["items"]}
 
 
+@pytest.mark.finding(5)
 async def test_a_county_sees_its_own_exhibits_in_any_status_and_others_only_approved(
     stack, achievements
 ):
@@ -65,6 +66,7 @@ async def test_a_county_filtering_by_another_county_gets_its_approved_ones_only(
 
 
 @pytest.mark.parametrize("status", ["draft", "submitted", "rejected", "withdrawn"])
+@pytest.mark.finding(5)
 async def test_asking_for_another_countys_unapproved_exhibits_is_forbidden(
     stack, achievements, status
 ):

@@ -15,7 +15,7 @@ from tests.exhibitions.flow import (
     registration_and_exhibitions,
     wait_until_known,
 )
-from tests.support import eventually, stream_messages, token
+from tests.support import eventually, scrape, stream_messages, token
 
 pytestmark = pytest.mark.db
 
@@ -46,7 +46,7 @@ async def events(stack, nats_url: str, kind: str = ">") -> list[dict]:
     """Every exhibitions event of `kind` on the bus, once everything committed is published."""
 
     async def published():
-        text = (await stack.exhibitions.client.get("/metrics")).text
+        text = await scrape(stack.exhibitions)
         return any(
             s.name == "expo_outbox_backlog" and s.value == 0
             for f in text_string_to_metric_families(text)
@@ -392,6 +392,7 @@ async def test_overlapping_sessions_scheduled_at_once_book_the_venue_once(
     assert len(on_bus) == 1
 
 
+@pytest.mark.finding(6)
 async def test_a_county_may_not_release_another_countys_achievement(stack, nats_server, approved):
     theirs = await approved_achievement(stack, "huating", title="华亭煤炭清洁利用技术")
     await wait_until_known(stack, theirs["id"])
@@ -421,6 +422,7 @@ async def test_a_county_may_not_release_another_countys_achievement(stack, nats_
     )["county"] == "kongtong"
 
 
+@pytest.mark.finding(6)
 async def test_a_county_may_not_hold_or_cancel_a_session_releasing_another_countys_achievement(
     stack, nats_server, approved
 ):

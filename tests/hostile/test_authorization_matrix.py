@@ -298,6 +298,7 @@ async def _known(svc) -> bool:
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)  # rules, not storage
 @pytest.mark.parametrize("service", installed_services())
+@pytest.mark.finding(3, 5, 6, 8, 14)
 async def test_every_role_on_every_endpoint_gets_what_the_rules_say(
     service, nats_server, databases, tmp_path, report_figure
 ):
@@ -340,6 +341,7 @@ async def test_every_role_on_every_endpoint_gets_what_the_rules_say(
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("service", installed_services())
+@pytest.mark.finding(18)
 async def test_a_county_the_edition_does_not_know_is_not_authenticated(
     service, nats_server, databases, tmp_path
 ):
@@ -362,6 +364,7 @@ async def test_a_county_the_edition_does_not_know_is_not_authenticated(
 
 @pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("service", installed_services())
+@pytest.mark.finding(10)
 async def test_a_stored_answer_is_replayed_to_its_own_caller_only(
     service, nats_server, databases, tmp_path
 ):

@@ -26,6 +26,8 @@ from tests.support import (
     unit_body,
 )
 
+pytestmark = pytest.mark.finding(7)
+
 CHUNK = 64 * 1024
 OVER = 2 * 1024 * 1024  # twice the limit
 

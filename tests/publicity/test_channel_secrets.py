@@ -48,6 +48,7 @@ def logged(caplog) -> str:
     return "\n".join(f"{r.getMessage()}\n{r.exc_text or ''}" for r in caplog.records) + caplog.text
 
 
+@pytest.mark.finding(4)
 async def test_a_push_channel_url_shows_nowhere(publicity, screen, nats_server, caplog):
     caplog.set_level(logging.DEBUG)
     screen.failing = True

@@ -8,7 +8,7 @@ from services.registration.domain import normalise_name
 from tests.registration.flow import API, COMMITTEE, KONGTONG, create_unit, draft
 from tests.support import achievement_body, assert_problem, unit_body
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.finding(12)]
 
 INVISIBLE = {
     "zero-width-space": "静宁\u200b苹果研究所",

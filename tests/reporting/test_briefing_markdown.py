@@ -41,6 +41,7 @@ async def reporting(nats_server, databases, tmp_path):
         yield svc
 
 
+@pytest.mark.finding(11)
 async def test_report_text_and_task_titles_show_as_text_in_the_markdown_briefing(reporting):
     created = await reporting.client.post(
         "/api/v1/tasks",

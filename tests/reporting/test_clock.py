@@ -13,6 +13,7 @@ pytestmark = pytest.mark.db
     ("rehearsal", "role", "status"),
     [(True, "committee", 200), (True, "ops", 403), (False, "committee", 403)],
 )
+@pytest.mark.finding(16)
 async def test_the_clock_moves_in_a_rehearsal_for_the_committee_only(
     nats_server, databases, tmp_path, rehearsal, role, status
 ):

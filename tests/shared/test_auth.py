@@ -76,12 +76,14 @@ GOOD = {"iss": ISSUER, "sub": "zhang", "role": "committee", "jti": "a1b2", "iat"
         (GOOD | {"exp": NOW - 3600}, "expired"),
     ],
 )
+@pytest.mark.finding(8)
 def test_tokens_without_an_honest_lifetime_or_shape_are_refused(claims, reason):
     with pytest.raises(InvalidToken, match=reason):
         verify_token(TEST_SECRET, _signed(claims))
 
 
 @pytest.mark.parametrize("expires", ["tomorrow", True, None, [1]])
+@pytest.mark.finding(14)
 def test_a_signed_expiry_of_the_wrong_type_is_an_invalid_token(expires):
     """Signed with the right secret, yet malformed: refused as invalid (it was a 500)."""
     with pytest.raises(InvalidToken):
@@ -100,6 +102,7 @@ def test_a_signed_expiry_of_the_wrong_type_is_an_invalid_token(expires):
         lambda t: t + "." + t,
     ],
 )
+@pytest.mark.finding(14)
 def test_tampered_tokens_are_refused(mangle):
     with pytest.raises(InvalidToken):
         verify_token(TEST_SECRET, mangle(issue_token(TEST_SECRET, "committee")))
@@ -128,6 +131,7 @@ def test_a_token_signed_with_another_secret_is_refused():
         verify_token(TEST_SECRET, _signed(GOOD | {"exp": NOW + 60}, other, kid=key_id(TEST_SECRET)))
 
 
+@pytest.mark.finding(8)
 def test_during_a_rotation_both_keys_verify_and_the_new_one_signs():
     old, new = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     rotating = TokenKeys(signing=new, previous=old)
@@ -138,6 +142,7 @@ def test_during_a_rotation_both_keys_verify_and_the_new_one_signs():
         verify_token(TokenKeys(signing=new), issue_token(old, "ops"))
 
 
+@pytest.mark.finding(8)
 def test_a_revoked_token_is_refused_and_others_are_not():
     revoked, kept = issue(TEST_SECRET, "ops"), issue(TEST_SECRET, "ops")
     with pytest.raises(InvalidToken, match="revoked"):
@@ -145,6 +150,7 @@ def test_a_revoked_token_is_refused_and_others_are_not():
     assert verify_token(TEST_SECRET, kept.token, {revoked.token_id}).role == "ops"
 
 
+@pytest.mark.finding(8)
 def test_lifetimes_are_bounded_when_issued():
     with pytest.raises(ValueError, match=f"at most {MAX_TTL_DAYS} days"):
         issue_token(TEST_SECRET, "ops", ttl_days=MAX_TTL_DAYS + 1)
@@ -188,6 +194,7 @@ def test_the_cli_refuses_a_lifetime_past_the_maximum():
     assert done.returncode != 0 and f"at most {MAX_TTL_DAYS} days" in done.stderr
 
 
+@pytest.mark.finding(1)
 def test_the_cli_issues_nothing_without_a_secret_and_says_how_to_make_one():
     done = _cli("committee", secret=None)
     assert done.returncode != 0 and done.stdout == ""

@@ -8,7 +8,7 @@ import pytest
 from shared.doc_pages import ASSETS
 from tests.support import running_service, service_settings
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.finding(18)]
 
 TAG = re.compile(r"<(script|link)\b[^>]*>")
 

@@ -35,6 +35,7 @@ def test_a_service_database_url_can_point_elsewhere(monkeypatch):
     ],
 )
 @pytest.mark.parametrize("env", ["development", "test", "production"])
+@pytest.mark.finding(1, 2)
 def test_weak_and_placeholder_secrets_are_refused_everywhere(secret, reason, env):
     with pytest.raises(ValidationError, match=reason) as refused:
         Settings(env=env, auth_secret=secret)
@@ -78,6 +79,7 @@ def test_production_refuses_a_rehearsal():
         ("CHANGE_ME_auth_secret_made_longer_0123456789", "placeholder"),
     ],
 )
+@pytest.mark.finding(1, 2)
 def test_a_service_refuses_to_start_without_a_real_secret(secret, said, tmp_path):
     """`expo serve` (what the image runs) stops before serving, says why and how to make one,
     and never repeats the refused value."""

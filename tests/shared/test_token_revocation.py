@@ -11,7 +11,7 @@ import pytest
 from shared.auth import issue
 from tests.support import TEST_SECRET, assert_problem, eventually, running_service, service_settings
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.finding(8)]
 REVOCATION_DEADLINE = 15.0  # seconds; it takes about one on an idle machine
 # A read each service answers to the committee: one per service, so both are asked.
 READS = {"registration": "/api/v1/units", "reporting": "/api/v1/tasks"}
