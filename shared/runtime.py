@@ -3,9 +3,11 @@
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import cached_property
 
 from sqlalchemy import MetaData, text
 
+from shared.auth import TokenKeys
 from shared.bus import BusSupervisor, EventConsumer, jetstream_of, make_broker
 from shared.clock import Clock
 from shared.db import create_engine, session_factory, writer_queue
@@ -29,7 +31,6 @@ class Runtime:
         self.service = service
         self.settings = settings
         self.edition = settings.edition
-        self.token_keys = settings.token_keys  # no secret, no service: raises MissingSecret
         self.revoked_tokens = RevocationList()
         self.clock = Clock(settings.clock_offset_days)
         self.metadata = metadata
@@ -61,6 +62,12 @@ class Runtime:
         for consumer in consumers:
             consumer.attach(self.broker, self.unit_of_work, self.inbox, self.metrics, settings)
         self.metrics.on_scrape(self._refresh_outbox_metrics)
+
+    @cached_property
+    def token_keys(self) -> TokenKeys:
+        """Without a secret the app can still be built (its documents are generated from it),
+        but it does not start: the lifespan asks for the keys first (MissingSecret)."""
+        return self.settings.token_keys
 
     async def shut_down(self, tasks: Sequence[asyncio.Task]) -> None:
         """Stop the given background tasks, the broker and the database, each within the
