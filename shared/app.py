@@ -156,6 +156,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        runtime.token_keys  # noqa: B018 - no secret, no service (MissingSecret)
         tasks = [
             asyncio.create_task(runtime.bus.run(), name=f"{service}-bus"),
             asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
