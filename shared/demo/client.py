@@ -96,8 +96,9 @@ class DemoClient:
         return response.json()
 
     async def samples(self, service: str, name: str) -> list[float]:
-        """The values of one metric on a service's /metrics, one per label set."""
-        response = await self.http.get(f"{self.urls[service]}/metrics")
+        """The values of one metric on a service's /metrics (read with an ops token), one per
+        label set."""
+        response = await self.http.get(f"{self.urls[service]}/metrics", headers=self.headers("ops"))
         response.raise_for_status()
         return [
             sample.value

@@ -2,7 +2,10 @@
 
 No Docker engine is needed: the files are parsed and cross-checked, so a service added under
 services/ without its compose entry, scrape target, NATS user or database fails here, as does a
-mounted file that was moved or a variable missing from .env.example.
+mounted file that was moved or a variable missing from .env.example. And the stack is closed by
+default: no secret has a usable value in the repository, compose refuses to start without each
+one, nothing but NATS's client port is published beyond this host, and the image runs as
+production.
 """
 
 import json
@@ -17,9 +20,23 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shared.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 INFRASTRUCTURE = {"nats", "postgres", "prometheus", "grafana"}
+# Published on every interface on purpose: integrators outside the host read the events there,
+# each NATS user with its own password (docker-compose.yml says why).
+PUBLIC_ON_PURPOSE = {("nats", 4222)}
+# Variables compose may run without: an empty value has a meaning (127.0.0.1; no push channel).
+OPTIONAL_VARIABLES = {
+    "EXPO_BIND_ADDRESS",
+    "EXPO_CHANNEL_OUTDOOR_SCREEN_URL",
+    "EXPO_CHANNEL_OUTDOOR_SCREEN_SECRET",
+}
+# Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error},
+# ${VAR:+alternative}, ${VAR+alternative}; $$ is a literal $.
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 # Host ports people and tools already use; documented in deploy/README.md.
 SERVICE_HOST_PORTS = {
     "registration": 8101,
@@ -39,9 +56,59 @@ def service_directories() -> set[str]:
     }
 
 
+def interpolate(text: str, env: dict[str, str]) -> tuple[str, set[str]]:
+    """`text` with its variables replaced as compose does, and the required variables (`?`)
+    that are missing: compose refuses to start while there is one."""
+    missing: set[str] = set()
+
+    def value(found: re.Match) -> str:
+        name, operator, argument = found.group(1), found.group(2) or "", found.group(3) or ""
+        is_set = name in env if not operator.startswith(":") else bool(env.get(name))
+        if operator.endswith("?") and not is_set:
+            missing.add(name)
+        if operator.endswith("-") and not is_set:
+            return argument
+        if operator.endswith("+"):
+            return argument if is_set else ""
+        return env.get(name, "")
+
+    return REFERENCE.sub(value, text.replace("$$", "\0")).replace("\0", "$"), missing
+
+
 @cache
-def compose() -> dict:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+def generated_secrets() -> dict[str, str]:
+    """A value for every variable of .env.example, made by the command the file gives for it
+    (the optional ones left empty)."""
+    commands = dict(
+        re.findall(
+            r"^#\s+(EXPO_AUTH_SECRET|The passwords).*\n#\s+python3 -c \"(.+)\"$",
+            (DEPLOY / ".env.example").read_text(),
+            flags=re.M,
+        )
+    )
+    assert set(commands) == {"EXPO_AUTH_SECRET", "The passwords"}, commands
+
+    def run(code: str) -> str:
+        made = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        return made.stdout.strip()
+
+    return {
+        name: ""
+        if name in OPTIONAL_VARIABLES
+        else run(commands.get(name, commands["The passwords"]))
+        for name in env_example()
+    }
+
+
+@cache
+def compose(bind_address: str = "") -> dict:
+    """docker-compose.yml as compose reads it with a filled-in .env."""
+    env = generated_secrets() | {"EXPO_BIND_ADDRESS": bind_address}
+    text, missing = interpolate((ROOT / "docker-compose.yml").read_text(), env)
+    assert not missing, f"compose would refuse to start: {sorted(missing)} empty"
+    return yaml.safe_load(text)
 
 
 def services() -> dict[str, dict]:
@@ -64,18 +131,26 @@ def environment(svc: dict) -> dict[str, str]:
     return {key: str(value) for key, value in env.items()}
 
 
-def host_ports(svc: dict) -> list[tuple[int, int]]:
-    """(host port, container port) of each published port, short or long syntax."""
+def published_ports(svc: dict) -> list[tuple[str, int, int]]:
+    """(host address, host port, container port) of each published port, short or long syntax;
+    the address is "0.0.0.0" where none is given: every interface."""
     published = []
     for entry in svc.get("ports", []):
         if isinstance(entry, dict):
             if entry.get("published") is not None:
-                published.append((int(entry["published"]), int(entry["target"])))
+                address = entry.get("host_ip") or "0.0.0.0"
+                published.append((address, int(entry["published"]), int(entry["target"])))
             continue
         parts = str(entry).split("/")[0].split(":")
         if len(parts) >= 2:  # [ip:]host:container; a bare container port publishes nothing fixed
-            published.append((int(parts[-2]), int(parts[-1])))
+            address = ":".join(parts[:-2]).strip("[]") or "0.0.0.0"
+            published.append((address, int(parts[-2]), int(parts[-1])))
     return published
+
+
+def host_ports(svc: dict) -> list[tuple[int, int]]:
+    """(host port, container port) of each published port."""
+    return [(host, container) for _address, host, container in published_ports(svc)]
 
 
 def bind_mounts(svc: dict) -> list[tuple[str, str]]:
@@ -305,18 +380,87 @@ def test_env_example_defines_every_variable_compose_needs():
     assert not missing, f"deploy/.env.example lacks {sorted(missing)}"
 
 
+@pytest.mark.finding(3)
+def test_no_service_is_published_beyond_this_host_unless_configured():
+    for name, svc in services().items():
+        for address, host, _ in published_ports(svc):
+            if (name, host) not in PUBLIC_ON_PURPOSE:
+                assert address == "127.0.0.1", f"{name} publishes {host} on {address}"
+    configured = compose(bind_address="0.0.0.0")["services"]
+    opened = {
+        name
+        for name, svc in configured.items()
+        for a, _, _ in published_ports(svc)
+        if a == "0.0.0.0"
+    } - {name for name, _ in PUBLIC_ON_PURPOSE}
+    assert opened == set(built_services()) | {"grafana"}  # not Prometheus: it has no login
+
+
+@pytest.mark.finding(2)
+def test_env_example_holds_no_value_and_says_how_to_make_each_secret():
+    values = env_example()
+    assert {name: value for name, value in values.items() if value} == {}
+    made = generated_secrets()
+    assert Settings(env="production", auth_secret=made["EXPO_AUTH_SECRET"]).auth_secret
+    passwords = [value for name, value in made.items() if name.endswith("_PASSWORD")]
+    assert passwords and len(set(passwords)) == len(passwords)
+    assert all(re.fullmatch(r"s[0-9a-f]{48}", value) for value in passwords)  # URL-safe
+
+
+@pytest.mark.finding(2)
+def test_compose_refuses_to_start_while_a_secret_is_empty():
+    text = (ROOT / "docker-compose.yml").read_text()
+    secrets = set(env_example()) - OPTIONAL_VARIABLES
+    for name, operator, _ in REFERENCE.findall(text):
+        if name in OPTIONAL_VARIABLES:
+            assert operator == ":-", f"{name}: an optional variable has a default"
+        else:
+            assert operator == ":?", f"${{{name}}} must be ${{{name}:?...}}: empty is refused"
+    assert interpolate(text, env_example())[1] == secrets
+    assert interpolate(text, {})[1] == secrets
+    for name in secrets:
+        assert interpolate(text, generated_secrets() | {name: ""})[1] == {name}
+
+
+@pytest.mark.finding(2)
+def test_the_image_runs_as_production():
+    dockerfile = (DEPLOY / "Dockerfile").read_text().replace("\\\n", " ")
+    settings = dict(
+        pair.split("=", 1)
+        for line in re.findall(r"^ENV\s+(.+)$", dockerfile, flags=re.M)
+        for pair in line.split()
+    )
+    assert settings["EXPO_ENV"] == "production"
+
+
+def test_files_from_the_repository_are_mounted_read_only():
+    for name, svc in services().items():
+        for entry in svc.get("volumes", []):
+            if str(entry).startswith("./"):
+                assert str(entry).endswith(":ro"), f"{name} may write to {entry}"
+
+
+@pytest.mark.finding(3)
+def test_prometheus_finds_its_scrape_token_where_the_operator_writes_it():
+    config_path = Path("/etc/prometheus/prometheus.yml")
+    config = yaml.safe_load(mounted_file("prometheus", str(config_path)).read_text())
+    [services_job] = [job for job in config["scrape_configs"] if job["job_name"] == "expoops"]
+    token = config_path.parent / services_job["authorization"]["credentials_file"]
+    assert mounted_file("prometheus", str(token)) == DEPLOY / "prometheus" / "scrape-token"
+
+
 def nats_server() -> str | None:
     beside_python = Path(sys.executable).parent / "nats-server"
     return str(beside_python) if beside_python.exists() else shutil.which("nats-server")
 
 
 @pytest.mark.skipif(nats_server() is None, reason="no nats-server binary")
-def test_nats_server_accepts_the_configuration_with_the_example_passwords():
-    # The example values also show the password shape nats-server accepts (a leading digit
-    # would be parsed as a number), so they are checked by the real parser.
+def test_nats_server_accepts_the_configuration_with_passwords_made_as_env_example_says():
+    # The recipe makes the password shape nats-server accepts (a leading digit would be
+    # parsed as a number), so its passwords are checked by the real parser.
     result = subprocess.run(
         [nats_server(), "-t", "-c", str(DEPLOY / "nats" / "nats.conf")],
-        env={**os.environ, **env_example()},
+        env={**os.environ, **generated_secrets()},
         capture_output=True,
         text=True,
         timeout=30,

@@ -28,6 +28,7 @@ from tests.support import (
     eventually,
     metric,
     running_service,
+    scrape,
     service_settings,
     token,
     unit_body,
@@ -169,7 +170,7 @@ async def drive_a_unit_and_a_signing_through(running) -> None:
     assert project.status_code == 201, project.text
 
     async def reporting_heard_of_both() -> bool:
-        text = (await reporting.client.get("/metrics")).text
+        text = await scrape(reporting)
         return (
             metric(text, "expo_units_registered", county="kongtong") == 1
             and metric(text, "expo_signings_amount_cny", county="kongtong", stage="proposed")
@@ -189,10 +190,7 @@ async def exported(nats_server, databases, tmp_path) -> dict[str, dict[str, Fami
             for service in installed_services()
         }
         await drive_a_unit_and_a_signing_through(running)
-        return {
-            service: families((await svc.client.get("/metrics")).text)
-            for service, svc in running.items()
-        }
+        return {service: families(await scrape(svc)) for service, svc in running.items()}
 
 
 async def test_every_metric_the_dashboards_and_alerts_read_is_exported(exported):

@@ -7,6 +7,7 @@ The promtool checks are skipped where promtool is not installed; .ci/run install
 
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,53 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+def configuration_folder(tmp_path: Path, scrape_token: str | None) -> Path:
+    """deploy/prometheus/ as compose mounts it at /etc/prometheus: the configuration and its
+    rules, and the scrape token the operator writes there (git has none)."""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    for name in ("prometheus.yml", "alerts.yml"):
+        (folder / name).write_text((PROMETHEUS / name).read_text())
+    if scrape_token is not None:
+        (folder / "scrape-token").write_text(scrape_token + "\n")
+    return folder
+
+
 @needs_promtool
-def test_the_configuration_is_valid_and_finds_the_rule_file_next_to_it():
-    result = promtool("check", "config", "deploy/prometheus/prometheus.yml")
+def test_the_configuration_is_valid_and_finds_the_rules_and_token_next_to_it(tmp_path):
+    folder = configuration_folder(tmp_path, scrape_token=f"not-checked-{uuid.uuid4().hex}")
+
+    result = promtool("check", "config", str(folder / "prometheus.yml"))
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Checking deploy/prometheus/alerts.yml" in result.stdout, result.stdout
+    assert f"Checking {folder / 'alerts.yml'}" in result.stdout, result.stdout
+
+
+@needs_promtool
+@pytest.mark.finding(3)
+def test_the_configuration_needs_the_scrape_token_beside_it(tmp_path):
+    folder = configuration_folder(tmp_path, scrape_token=None)
+
+    result = promtool("check", "config", str(folder / "prometheus.yml"))
+
+    assert result.returncode != 0
+    assert str(folder / "scrape-token") in result.stdout + result.stderr
+
+
+@pytest.mark.finding(3)
+def test_the_services_are_scraped_with_the_token_file_git_ignores():
+    config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
+    [services] = [job for job in config["scrape_configs"] if job["job_name"] == "expoops"]
+
+    assert services["authorization"] == {"type": "Bearer", "credentials_file": "scrape-token"}
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", "deploy/prometheus/scrape-token"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ignored.returncode == 0, "git would commit deploy/prometheus/scrape-token"
 
 
 @needs_promtool

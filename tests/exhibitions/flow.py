@@ -9,6 +9,7 @@ from tests.support import (
     eventually,
     metric,
     running_service,
+    scrape,
     service_settings,
     stream_messages,
     token,
@@ -202,8 +203,7 @@ async def events(svc: RunningService, nats_url: str, kind: str = ">") -> list[di
     """Every exhibitions event of `kind` on the bus, once everything committed is published."""
 
     async def published():
-        scraped = await svc.client.get("/metrics")
-        return metric(scraped.text, "expo_outbox_backlog") == 0.0
+        return metric(await scrape(svc), "expo_outbox_backlog") == 0.0
 
     await eventually(published, what="the exhibitions outbox is empty")
     messages = await stream_messages(nats_url, f"expo.exhibitions.{kind}", settle=0.1)

@@ -25,7 +25,7 @@ from tests.exhibitions.flow import (
     submitted_only,
     wait_until_known,
 )
-from tests.support import metric
+from tests.support import metric, scrape
 
 pytestmark = pytest.mark.db
 
@@ -34,12 +34,6 @@ pytestmark = pytest.mark.db
 async def stack(nats_server, databases, tmp_path):
     async with registration_and_exhibitions(nats_server.url, tmp_path) as stack:
         yield stack
-
-
-async def scrape(stack) -> str:
-    response = await stack.exhibitions.client.get("/metrics")
-    assert response.status_code == 200
-    return response.text
 
 
 async def themed_hall(stack, booths: list[dict], code: str = "science-hall") -> dict:
@@ -200,7 +194,7 @@ async def test_auto_allocation_for_all_halls_fills_county_halls_first_then_theme
         "k-small",
     ]
 
-    text = await scrape(stack)
+    text = await scrape(stack.exhibitions)
     booths = "expo_exhibitions_booths"
     assert metric(text, booths, hall="kongtong-hall", county="kongtong", state="assigned") == 3
     assert metric(text, booths, hall="kongtong-hall", county="kongtong", state="free") == 1

@@ -23,7 +23,7 @@ from tests.exhibitions.flow import (
     submitted_only,
     wait_until_known,
 )
-from tests.support import eventually, metric, token
+from tests.support import eventually, metric, scrape, token
 
 pytestmark = pytest.mark.db
 
@@ -35,12 +35,6 @@ HUATING = token("county:huating", "huating-clerk")
 async def stack(nats_server, databases, tmp_path):
     async with registration_and_exhibitions(nats_server.url, tmp_path) as stack:
         yield stack
-
-
-async def scrape(stack) -> str:
-    response = await stack.exhibitions.client.get("/metrics")
-    assert response.status_code == 200
-    return response.text
 
 
 # --- refusals ----------------------------------------------------------------------------------
@@ -268,7 +262,7 @@ async def test_rejecting_an_assigned_achievement_in_registration_frees_its_booth
     assert event["data"]["booth_id"] == a1["id"]
     assert (await floor(stack, hall))["kongtong-hall/A1"] is None
     await wait_until_known(stack, achievement["id"], "rejected")
-    text = await scrape(stack)
+    text = await scrape(stack.exhibitions)
     labels = {"hall": "kongtong-hall", "county": "kongtong"}
     booths = "expo_exhibitions_booths"
     assert (

@@ -17,7 +17,14 @@ from tests.exhibitions.flow import (
     registration_and_exhibitions,
     wait_until_known,
 )
-from tests.support import eventually, running_service, service_settings, stream_messages, token
+from tests.support import (
+    eventually,
+    running_service,
+    scrape,
+    service_settings,
+    stream_messages,
+    token,
+)
 
 pytestmark = pytest.mark.db
 
@@ -38,12 +45,6 @@ def metric(text: str, name: str, **labels: str) -> float | None:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return None
-
-
-async def scrape(svc) -> str:
-    response = await svc.client.get("/metrics")
-    assert response.status_code == 200
-    return response.text
 
 
 async def events(svc, nats_url: str, kind: str = ">") -> list[dict]:

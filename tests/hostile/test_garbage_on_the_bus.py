@@ -18,7 +18,14 @@ from sqlalchemy import select
 
 from shared.events import AchievementApproved, AchievementData, AchievementWithdrawn, DisplayNeeds
 from shared.streams import DEAD_LETTER_STREAM, stream_name
-from tests.support import eventually, metric, running_service, service_settings, stream_messages
+from tests.support import (
+    eventually,
+    metric,
+    running_service,
+    scrape,
+    service_settings,
+    stream_messages,
+)
 
 pytestmark = pytest.mark.db
 
@@ -167,8 +174,8 @@ async def test_garbage_on_the_streams_is_dead_lettered_with_a_reason_and_the_nex
         durable = f"{consumer}__{registration}"
 
         async def counted_and_not_stalled(svc=svc, consumer=consumer, durable=durable) -> bool:
-            scrape = (await svc.client.get("/metrics")).text
-            counted = metric(scrape, "expo_dead_letters_total", consumer=consumer, reason="invalid")
+            text = await scrape(svc)
+            counted = metric(text, "expo_dead_letters_total", consumer=consumer, reason="invalid")
             info = await js.consumer_info(registration, durable)
             settled = info.num_pending == 0 and info.num_ack_pending == 0
             return settled and counted == float(expected[consumer])

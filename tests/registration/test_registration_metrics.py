@@ -3,7 +3,7 @@
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import token, unit_body
+from tests.support import scrape, token, unit_body
 
 pytestmark = pytest.mark.db
 
@@ -24,12 +24,10 @@ COUNTIES = [
 STATUSES = ["draft", "submitted", "approved", "rejected", "withdrawn"]
 
 
-async def scrape(svc) -> dict[str, dict[tuple, float]]:
+async def registration_figures(svc) -> dict[str, dict[tuple, float]]:
     """{metric name: {sorted label items: value}} for the registration gauges."""
-    response = await svc.client.get("/metrics")
-    assert response.status_code == 200
     figures: dict[str, dict[tuple, float]] = {}
-    for family in text_string_to_metric_families(response.text):
+    for family in text_string_to_metric_families(await scrape(svc)):
         for sample in family.samples:
             if sample.name.startswith("expo_registration_"):
                 labels = tuple(sorted(sample.labels.items()))
@@ -81,7 +79,7 @@ async def act(client, achievement_id: str, action: str) -> None:
 
 
 async def test_every_county_and_status_shows_zero_before_anything_is_registered(registration):
-    figures = await scrape(registration)
+    figures = await registration_figures(registration)
 
     assert figures["expo_registration_units"] == units_gauge()
     assert figures["expo_registration_achievements"] == achievements_gauge({})
@@ -99,7 +97,7 @@ async def test_metrics_count_units_and_achievements_by_county_and_status(registr
     await achievement(client, jingning, "submit")
     await achievement(client, jingning, "submit", "reject")
 
-    figures = await scrape(registration)
+    figures = await registration_figures(registration)
 
     assert figures["expo_registration_units"] == units_gauge(kongtong=2, jingning=1, city=1)
     assert figures["expo_registration_achievements"] == achievements_gauge(
@@ -121,7 +119,7 @@ async def test_achievement_figures_move_when_the_status_changes(registration):
         gauge = figures["expo_registration_achievements"]
         return {s: gauge[(("county", "huating"), ("status", s))] for s in STATUSES}
 
-    assert huating(await scrape(registration)) == {
+    assert huating(await registration_figures(registration)) == {
         "draft": 0,
         "submitted": 0,
         "approved": 1,
@@ -130,7 +128,7 @@ async def test_achievement_figures_move_when_the_status_changes(registration):
     }
 
     await act(client, achievement_id, "reject")
-    assert huating(await scrape(registration)) == {
+    assert huating(await registration_figures(registration)) == {
         "draft": 0,
         "submitted": 0,
         "approved": 0,
@@ -139,11 +137,11 @@ async def test_achievement_figures_move_when_the_status_changes(registration):
     }
 
     await act(client, achievement_id, "submit")
-    after_resubmit = huating(await scrape(registration))
+    after_resubmit = huating(await registration_figures(registration))
     assert (after_resubmit["rejected"], after_resubmit["submitted"]) == (0, 1)
 
     await act(client, achievement_id, "withdraw")
-    assert huating(await scrape(registration)) == {
+    assert huating(await registration_figures(registration)) == {
         "draft": 0,
         "submitted": 0,
         "approved": 0,
@@ -155,7 +153,7 @@ async def test_achievement_figures_move_when_the_status_changes(registration):
 async def test_refused_changes_do_not_move_the_figures(registration):
     client = registration.client
     achievement_id = await achievement(client, await unit(client, "lingtai"))
-    before = await scrape(registration)
+    before = await registration_figures(registration)
 
     refused = await client.post(f"{API}/achievements/{achievement_id}/approve", headers=REVIEWER)
     unknown_county = await client.post(
@@ -163,4 +161,4 @@ async def test_refused_changes_do_not_move_the_figures(registration):
     )
 
     assert refused.status_code == 409 and unknown_county.status_code == 422
-    assert await scrape(registration) == before
+    assert await registration_figures(registration) == before

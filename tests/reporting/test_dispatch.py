@@ -13,7 +13,7 @@ from tests.reporting.rehearsal import (
     move_clock,
     reporting_events,
 )
-from tests.support import eventually, token
+from tests.support import eventually, scrape, token
 
 pytestmark = pytest.mark.db
 
@@ -266,7 +266,7 @@ async def test_what_is_late_shows_on_the_overdue_list_and_in_metrics(reporting):
     assert (
         await reporting.client.get("/api/v1/overdue", headers=token("county:city"))
     ).status_code == 403
-    metrics = (await reporting.client.get("/metrics")).text
+    metrics = await scrape(reporting)
     assert 'expo_tasks_overdue{group="publicity"} 1.0' in metrics
     assert 'expo_reports{reporter="county:city",standing="on_time"} 1.0' in metrics
     assert 'expo_reports{reporter="county:huating",standing="missing"} 1.0' in metrics

@@ -20,6 +20,7 @@ from tests.support import (
     eventually,
     metric,
     running_service,
+    scrape,
     service_settings,
     stream_messages,
     token,
@@ -67,12 +68,6 @@ async def publish(js, event: UnitRegistered, msg_id: str | None = None) -> None:
 
 async def publish_raw(js, data: bytes, msg_id: str) -> None:
     await js.publish(UNIT_EVENTS, data, stream=STREAM, headers={"Nats-Msg-Id": msg_id})
-
-
-async def scrape(svc) -> str:
-    response = await svc.client.get("/metrics")
-    assert response.status_code == 200
-    return response.text
 
 
 async def units_metric(svc, county: str) -> float | None:

@@ -9,6 +9,7 @@ from tests.support import (
     eventually,
     metric,
     running_service,
+    scrape,
     service_settings,
     stream_messages,
     token,
@@ -123,7 +124,7 @@ async def test_reporting_sees_what_every_service_did(nats_server, databases, tmp
             await reporting.get("/api/v1/status/huating", headers=token("county:kongtong"))
         ).status_code == 403
 
-        metrics = (await reporting.get("/metrics")).text
+        metrics = await scrape(reporting)
         assert metric(metrics, "expo_achievements", county="kongtong", status="approved") == 1
         assert metric(metrics, "expo_hall_stage", county="kongtong") == 2
         assert metric(metrics, "expo_booths", county="kongtong", state="assigned") == 1
@@ -151,13 +152,13 @@ async def test_a_rebuild_from_the_streams_gives_the_same_picture(nats_server, da
         before = (
             await svc["reporting"].client.get("/api/v1/status", headers=token("committee"))
         ).json()
-        metrics_before = (await svc["reporting"].client.get("/metrics")).text
+        metrics_before = await scrape(svc["reporting"])
         await stack.pop_all().aclose()  # every service stops; reporting is rebuilt while stopped
 
     await rebuild("reporting", settings)
     async with running_service("reporting", settings) as reporting:
         after = (await reporting.client.get("/api/v1/status", headers=token("committee"))).json()
-        metrics_after = (await reporting.client.get("/metrics")).text
+        metrics_after = await scrape(reporting)
     assert after == before
     for name in (
         "expo_achievements",

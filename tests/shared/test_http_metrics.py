@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.metrics import HTTP_LATENCY_BUCKETS, HttpMetrics, ServiceMetrics
-from tests.support import running_service, service_settings, token, unit_body
+from tests.support import running_service, scrape, service_settings, token, unit_body
 
 pytestmark = pytest.mark.db
 
@@ -51,12 +51,6 @@ def latency_samples(exposition: str, method: str, route: str) -> dict[str, float
             elif s.name == f"{DURATION}_bucket":
                 found[f"le={s.labels['le']}"] = s.value
     return found
-
-
-async def scrape(svc) -> str:
-    response = await svc.client.get("/metrics")
-    assert response.status_code == 200
-    return response.text
 
 
 async def test_requests_are_counted_by_route_template_and_status(registration):
@@ -118,7 +112,8 @@ async def test_refused_requests_are_counted_with_the_status_the_client_got(regis
 
 async def test_scrapes_and_probes_are_not_counted_but_the_docs_are(registration):
     client = registration.client
-    for path in ("/metrics", "/metrics", "/healthz", "/readyz", "/openapi.json", "/asyncapi"):
+    await scrape(registration)
+    for path in ("/healthz", "/readyz", "/openapi.json", "/asyncapi"):
         assert (await client.get(path)).status_code == 200
 
     counted = requests_counted(await scrape(registration))

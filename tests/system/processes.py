@@ -21,7 +21,14 @@ from sqlalchemy.pool import NullPool
 from shared.clock import offset_to
 from shared.natsserver import NatsServer, free_port
 from shared.settings import REPO_ROOT
-from tests.support import PREPARATION_DAY, TEST_SECRET, database_env, eventually, metric
+from tests.support import (
+    PREPARATION_DAY,
+    TEST_SECRET,
+    database_env,
+    eventually,
+    metric,
+    scrape,
+)
 
 # Generous: on a machine busy with other tests, importing one service alone took 11 s.
 START_TIMEOUT = 90.0
@@ -245,6 +252,5 @@ def query(db: Path, sql: str, *args) -> list[tuple]:
 
 async def units_registered(reporting: ServiceProcess, county: str = "kongtong") -> float | None:
     async with reporting.client() as client:
-        response = await client.get("/metrics")
-    assert response.status_code == 200
-    return metric(response.text, "expo_units_registered", county=county)
+        exposition = await scrape(client)
+    return metric(exposition, "expo_units_registered", county=county)

@@ -24,7 +24,7 @@ import nats
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support import achievement_body, eventually, stream_messages, token, unit_body
+from tests.support import achievement_body, eventually, scrape, stream_messages, token, unit_body
 from tests.system.processes import (
     ACK_WAIT_SECONDS,
     ProcessStack,
@@ -286,7 +286,7 @@ async def take_tally(stack: ProcessStack, load: CountySubmissions, reporting: Se
             tally.achievements_on_stream[event["data"]["achievement_id"]] += 1
     try:
         async with reporting.client() as client:
-            exposition = (await client.get("/metrics")).text
+            exposition = await scrape(client)
     except httpx.TransportError:
         pass
     else:
@@ -435,7 +435,7 @@ async def test_registration_killed_between_commit_and_publish(stack, report_figu
 async def skipped_as_duplicates(reporting: ServiceProcess) -> float:
     """Events this reporting process was handed again and found already in its inbox."""
     async with reporting.client() as client:
-        exposition = (await client.get("/metrics")).text
+        exposition = await scrape(client)
     return sample_total(exposition, "expo_events_handled_total", outcome="duplicate")
 
 

@@ -1,6 +1,8 @@
 """A real Prometheus over a stack started as `expo run` starts it: it scrapes every service with
-the relabelling of deploy/prometheus/prometheus.yml, loads deploy/prometheus/alerts.yml, sees a
-unit registered over HTTP in reporting's figures, and answers every dashboard query."""
+the relabelling and the token file of deploy/prometheus/prometheus.yml, loads
+deploy/prometheus/alerts.yml, sees a unit registered over HTTP in reporting's figures, and
+answers every dashboard query. A scrape without the token is refused, and a token written over
+the file is used from the next scrape on."""
 
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ from shared.launcher import installed_services
 from shared.natsserver import free_port
 from shared.settings import REPO_ROOT, Settings
 from tests.deploy.promql import ALERT_RULES, alert_rules, dashboard_queries, with_grafana_variables
-from tests.support import eventually, unit_body
+from tests.support import eventually, token, unit_body
 from tests.system.test_stack_run import READY_TIMEOUT, ExpoRun, bearer, user_env
 
 # One worker runs the system tests, one after another: they start whole stacks.
@@ -27,14 +29,18 @@ PROMETHEUS = shutil.which("prometheus")
 PRODUCTION_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
 SCRAPE_INTERVAL = "1s"  # seconds, not the production 15s: the test waits on scrapes
 START_TIMEOUT = 30.0
+WITHOUT_TOKEN = "expoops-without-token"
 
 
 def local_config(service_ports: dict[str, int], own_port: int) -> dict:
     """deploy/prometheus/prometheus.yml for this machine: its services job as it is (targets
-    `<service>:<port>` keep the relabelling that names `service`), then one rule more that
-    sends the scrape to 127.0.0.1, where `expo run` serves every service."""
+    `<service>:<port>` keep the relabelling that names `service`; the token is read from
+    `scrape-token` beside the configuration, as in compose), then one rule more that sends the
+    scrape to 127.0.0.1, where `expo run` serves every service. And the same targets scraped
+    without a token, as a Prometheus whose operator wrote none would."""
     config = yaml.safe_load(PRODUCTION_CONFIG.read_text())
     [services_job] = [job for job in config["scrape_configs"] if job["job_name"] == "expoops"]
+    assert services_job["authorization"]["credentials_file"] == "scrape-token"
     services_job["static_configs"] = [
         {"targets": [f"{service}:{port}" for service, port in service_ports.items()]}
     ]
@@ -51,6 +57,12 @@ def local_config(service_ports: dict[str, int], own_port: int) -> dict:
         "rule_files": [str(ALERT_RULES)],
         "scrape_configs": [
             services_job,
+            {
+                "job_name": WITHOUT_TOKEN,
+                "static_configs": [
+                    {"targets": [f"127.0.0.1:{port}" for port in service_ports.values()]}
+                ],
+            },
             {"job_name": "prometheus", "static_configs": [{"targets": [f"127.0.0.1:{own_port}"]}]},
         ],
     }
@@ -75,6 +87,8 @@ def prometheus(stack, tmp_path):
     config = tmp_path / "prometheus.yml"
     ports = {service: port for service, (_url, port) in stack.services.items()}
     config.write_text(yaml.safe_dump(local_config(ports, port)))
+    # As the operator writes it (deploy/README.md): an ops token, alone, beside the config.
+    (tmp_path / "scrape-token").write_text(stack.tokens["ops"] + "\n")
     with (tmp_path / "prometheus.log").open("w") as log:
         process = subprocess.Popen(
             [
@@ -122,7 +136,27 @@ def values(result: list[dict], label: str) -> dict[str, float]:
     return {series["metric"].get(label, ""): float(series["value"][1]) for series in result}
 
 
-async def test_prometheus_sees_the_stack_as_the_dashboards_and_alerts_read_it(stack, prometheus):
+async def scrape_errors(http: httpx.AsyncClient, prometheus: str, job: str) -> list[str]:
+    """The last error of each target of `job` that was scraped at least once ("" if up)."""
+    answer = (await http.get(f"{prometheus}/api/v1/targets")).json()
+    return [
+        target["lastError"]
+        for target in answer["data"]["activeTargets"]
+        if target["labels"]["job"] == job and target["health"] != "unknown"
+    ]
+
+
+async def every_scrape_fails_with(
+    http: httpx.AsyncClient, prometheus: str, job: str, status: str, count: int
+) -> bool:
+    errors = await scrape_errors(http, prometheus, job)
+    return len(errors) == count and all(status in error for error in errors)
+
+
+@pytest.mark.finding(3)
+async def test_prometheus_sees_the_stack_as_the_dashboards_and_alerts_read_it(
+    stack, prometheus, tmp_path
+):
     services = installed_services()
     registration_url, _port = stack.services["registration"]
     counties = sorted(Settings().edition.county_codes)
@@ -178,3 +212,24 @@ async def test_prometheus_sees_the_stack_as_the_dashboards_and_alerts_read_it(st
         assert broken == {}
         loaded = {rule["name"] for group in answer["data"]["groups"] for rule in group["rules"]}
         assert loaded == {rule["alert"] for rule in alert_rules()}
+
+        # The same targets without the token: every scrape refused, the target down with 401.
+        async def refused_without_the_token() -> bool:
+            return await every_scrape_fails_with(
+                http, prometheus, WITHOUT_TOKEN, "401", len(services)
+            )
+
+        await eventually(refused_without_the_token, timeout=15, what="401 without the token")
+
+        # The file is read at every scrape: a county's token written over it is refused (403),
+        # and a renewed ops token is used from the next scrape on, with no restart.
+        scrape_token = tmp_path / "scrape-token"
+        scrape_token.write_text(stack.tokens["county:kongtong"] + "\n")
+
+        async def refused_to_a_county() -> bool:
+            return await every_scrape_fails_with(http, prometheus, "expoops", "403", len(services))
+
+        await eventually(refused_to_a_county, timeout=15, what="403 with a county's token")
+        renewed = token("ops", "prometheus")["Authorization"].removeprefix("Bearer ")
+        scrape_token.write_text(renewed + "\n")
+        await eventually(every_service_up, timeout=15, what="every service up with the new token")

@@ -17,7 +17,7 @@ import pytest
 from shared.expo_process import ExpoProcess
 from shared.launcher import installed_services
 from shared.natsserver import port_is_free
-from tests.support import TEST_SECRET, eventually, metric, stream_messages, unit_body
+from tests.support import TEST_SECRET, eventually, metric, scrape, stream_messages, unit_body
 
 # One worker runs the system tests, one after another: they start whole stacks on fixed ports.
 pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
@@ -123,8 +123,8 @@ async def test_expo_run_serves_a_unit_end_to_end_and_ctrl_c_stops_everything(exp
         )
 
         async def counted():
-            response = await http.get(f"{reporting_url}/metrics")
-            return metric(response.text, "expo_units_registered", county="kongtong") == 1.0
+            exposition = await scrape(http, reporting_url)
+            return metric(exposition, "expo_units_registered", county="kongtong") == 1.0
 
         await eventually(counted, timeout=15, what='expo_units_registered{county="kongtong"} 1.0')
 
