@@ -3,12 +3,17 @@
 Starts an embedded nats-server (unless EXPO_NATS_URL points at one), migrates every
 service's database, starts each service as its own process, prints URLs and demo tokens,
 and stops everything on Ctrl-C.
+
+The embedded nats-server runs deploy/nats/nats.conf, so each service connects as its own
+user as in production. The users' passwords and the secret that signs tokens are made on the
+first run into var/secrets.env and reused after, so tokens and the store stay valid.
 """
 
 import asyncio
 import json
 import os
 import re
+import secrets
 import shlex
 import signal
 import subprocess
@@ -24,7 +29,7 @@ from shared.auth import issue_token
 from shared.clock import Clock, offset_to
 from shared.demo import DemoError, demo_file, describe, load_demo, read_demo
 from shared.migrations import upgrade
-from shared.natsserver import NatsServer, free_port, port_is_free
+from shared.natsserver import NATS_CONF, NatsServer, free_port, password_variables, port_is_free
 from shared.settings import REPO_ROOT, Settings
 from shared.signals import deferred_interrupts
 
@@ -47,6 +52,53 @@ def installed_services() -> list[str]:
 DEMO_TOKEN_DAYS = 7  # printed and written to var/: they expire, a fresh run prints new ones
 
 
+AUTH_SECRET = "EXPO_AUTH_SECRET"
+
+
+def var_dir() -> Path:
+    """Where the stack keeps its files: as Settings reads it, but known before Settings is
+    built (Settings needs the secret kept there)."""
+    return Path(os.environ.get("EXPO_VAR_DIR") or REPO_ROOT / "var")
+
+
+def read_variables(path: Path) -> dict[str, str]:
+    """The `NAME=value` lines of a file (comments skipped); nothing when there is no file."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return {}
+    pairs = [line.partition("=") for line in lines if not line.startswith("#")]
+    return {name.strip(): value.strip() for name, equals, value in pairs if equals}
+
+
+def new_secret(name: str) -> str:
+    if name == AUTH_SECRET:
+        return secrets.token_urlsafe(32)
+    # A NATS password: nats-server reads a value that starts with a digit as a number, and
+    # it goes into URLs (nats://user:password@...), so a letter, then hex.
+    return "s" + secrets.token_hex(24)
+
+
+def stack_secrets(var: Path, names: list[str]) -> dict[str, str]:
+    """The secrets of this machine's stack, by variable name, from var/secrets.env: those it
+    does not hold yet are made and written there, for every later run to reuse."""
+    path = var / "secrets.env"
+    kept = read_variables(path)
+    made = {name: new_secret(name) for name in names if not kept.get(name)}
+    if made:
+        lines = ["# Made by `expo run` on its first run and reused by every later one (remove"]
+        lines += ["# it to start afresh: the tokens issued so far then stop working)."]
+        write_owner_only(path, lines + [f"{name}={value}" for name, value in (kept | made).items()])
+    elif path.exists():
+        path.chmod(0o600)  # readable by its owner only, whatever was done to it since
+    return kept | made
+
+
+def without_credentials(url: str) -> str:
+    """The NATS URL (or comma-separated URLs) as it may be printed: no user, password, token."""
+    return ",".join(re.sub(r"//[^/@]*@", "//", part) for part in url.split(","))
+
+
 def demo_tokens(settings: Settings) -> dict[str, str]:
     edition = settings.edition
     roles = [
@@ -57,7 +109,7 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
     roles += [f"group:{edition.working_groups[0].code}", "ops", "integrator"]
     return {
         role: issue_token(
-            settings.auth_secret,
+            settings.token_keys.signing,
             role,
             subject=f"demo-{role.replace(':', '-')}",
             ttl_days=DEMO_TOKEN_DAYS,
@@ -139,7 +191,7 @@ def enter_demo(settings: Settings, urls: dict[str, str]) -> None:
     print(f"Demo preparation ({shown}): ", end="", flush=True)
     try:
         tally = asyncio.run(
-            load_demo(read_demo(path), urls, settings.edition, settings.auth_secret)
+            load_demo(read_demo(path), urls, settings.edition, settings.token_keys.signing)
         )
     except (DemoError, OSError, httpx.HTTPError) as error:
         print(f"not entered: {error}", flush=True)
@@ -147,22 +199,42 @@ def enter_demo(settings: Settings, urls: dict[str, str]) -> None:
     print(describe(tally), flush=True)
 
 
+def write_owner_only(path: Path, lines: list[str]) -> Path:
+    """Secrets inside: readable by its owner only from its first byte. Written beside, then
+    put in place, so that a crash leaves the old file or the new one, never half of one."""
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.fchmod(descriptor, 0o600)  # whatever the umask
+    with open(descriptor, "w") as file:
+        file.write("\n".join(lines) + "\n")
+    os.replace(partial, path)
+    return path
+
+
+def export(name: str, value: str) -> str:
+    return f"export {name}={shlex.quote(value)}"
+
+
 def write_shell_variables(
     path: Path, nats_url: str, urls: dict[str, str], tokens: dict[str, str], today: date
 ) -> Path:
     """The running stack as shell variables ($REGISTRATION_URL, $TOKEN_COUNTY_KONGTONG, $TODAY
-    on the business clock...), so the README's commands work whichever ports this run took."""
-    lines = [f"export EXPO_NATS_URL={shlex.quote(nats_url)}", f"export TODAY={today}"]
-    lines += [f"export {service.upper()}_URL={shlex.quote(url)}" for service, url in urls.items()]
+    on the business clock, $EXPO_NATS_URL as the read-only integrator...), so the README's
+    commands work whichever ports this run took."""
+    lines = [export("EXPO_NATS_URL", nats_url), f"export TODAY={today}"]
+    lines += [export(f"{service.upper()}_URL", url) for service, url in urls.items()]
     for role, token in tokens.items():
-        name = "TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", role).upper()
-        lines.append(f"export {name}={shlex.quote(token)}")
-    # Tokens inside: readable by its owner only, from the moment it exists.
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # a file left by an earlier run keeps its mode otherwise
-    with open(descriptor, "w") as file:
-        file.write("\n".join(lines) + "\n")
-    return path
+        lines.append(export("TOKEN_" + re.sub(r"[^A-Za-z0-9]", "_", role).upper(), token))
+    return write_owner_only(path, lines)
+
+
+def write_operator_variables(path: Path, settings: Settings, nats_url: str) -> Path:
+    """What `expo token <role>` and `expo token revoke <token>` need to act on this stack: its
+    secret, its edition and the operator's NATS user, which may write the revocation list."""
+    lines = [export(AUTH_SECRET, settings.token_keys.signing), export("EXPO_NATS_URL", nats_url)]
+    lines.append(export("EXPO_EDITION_FILE", str(settings.edition_file)))
+    return write_owner_only(path, lines)
 
 
 def _on_stop_request(handler) -> None:
@@ -177,10 +249,15 @@ def run() -> int:
     # background of a script, it inherits SIGINT ignored, and without a handler of its own it
     # would take its children's clean exits for failures.
     _on_stop_request(signal.default_int_handler)  # KeyboardInterrupt
-    settings = Settings()
-    var: Path = settings.var_dir
+    var = var_dir()
     (var / "log").mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
+    embedded = "EXPO_NATS_URL" not in os.environ
+    passwords = password_variables(NATS_CONF) if embedded else {}  # user -> its variable
+    given_secret = os.environ.get(AUTH_SECRET)
+    kept = stack_secrets(var, [*passwords.values(), *([] if given_secret else [AUTH_SECRET])])
+    settings = Settings(auth_secret=given_secret or kept[AUTH_SECRET], var_dir=var)
+    # Every service gets the secret; no service gets another's NATS password.
+    env = dict(os.environ) | {AUTH_SECRET: settings.token_keys.signing}
     demo_day = settings.edition.demo_today
     if "EXPO_CLOCK_OFFSET_DAYS" not in os.environ and demo_day and settings.env == "development":
         env["EXPO_CLOCK_OFFSET_DAYS"] = str(offset_to(demo_day))
@@ -188,9 +265,20 @@ def run() -> int:
         env.setdefault("EXPO_REHEARSAL", "true")  # a stack to try things on: the clock may move
 
     nats = None
-    if "EXPO_NATS_URL" not in os.environ:
+    if embedded:
         port = NATS_PORT if port_is_free(NATS_PORT) else None  # None: the server picks a free one
-        nats = NatsServer(var / "nats", port=port, log_file=var / "log" / "nats.log")
+        nats = NatsServer(
+            var / "nats",
+            port=port,
+            log_file=var / "log" / "nats.log",
+            config=NATS_CONF,
+            environment={variable: kept[variable] for variable in passwords.values()},
+        )
+
+    def nats_url(user: str) -> str:
+        if nats is None:
+            return os.environ["EXPO_NATS_URL"]
+        return nats.url_for(user, kept[passwords[user]])
 
     children: dict[str, tuple[subprocess.Popen, str]] = {}  # the running one of each service
     spawned: list[subprocess.Popen] = []  # every service process started: all are stopped
@@ -211,19 +299,26 @@ def run() -> int:
     try:
         if nats:
             nats.start()  # inside the try: stopping during start-up still stops the server
-            env["EXPO_NATS_URL"] = nats.url
-        where = "  [embedded]" if nats else "  [external]"
-        print(f"NATS (JetStream)  {env['EXPO_NATS_URL']}{where}")
+            where = f"  [embedded]  users of {NATS_CONF.name}, passwords in {var / 'secrets.env'}"
+            print(f"NATS (JetStream)  {nats.url}{where}")
+        else:
+            print(
+                f"NATS (JetStream)  {without_credentials(os.environ['EXPO_NATS_URL'])}  [external]"
+            )
+        operator_file = write_operator_variables(
+            var / "operator.env", settings, nats_url("operator")
+        )
         services = installed_services()
         for service in services:
             upgrade(service, settings.database_url(service))
+        service_env = {service: env | {"EXPO_NATS_URL": nats_url(service)} for service in services}
         for service in services:  # all at once: they start side by side
             children[service] = spawn_service(
-                service, usual_port(service), env, var / "log", spawned
+                service, usual_port(service), service_env[service], var / "log", spawned
             )
         for service in services:
             children[service] = ensure_healthy(
-                service, children[service], env, var / "log", spawned
+                service, children[service], service_env[service], var / "log", spawned
             )
             print(f"{service:<17} {children[service][1]}")
         print("Each service: /docs (API), /asyncapi (events), /metrics, /healthz, /readyz")
@@ -241,9 +336,10 @@ def run() -> int:
             print(f"  {role:<22} {token}")
         urls = {service: url for service, (_p, url) in children.items()}
         shell_file = write_shell_variables(
-            var / "demo.env", env["EXPO_NATS_URL"], urls, tokens, today
+            var / "demo.env", nats_url("integrator"), urls, tokens, today
         )
         print(f"\nIn another terminal, `. {shell_file}` sets $REPORTING_URL, $TOKEN_COMMITTEE...")
+        print(f"`. {operator_file}` lets `expo token <role>` and `expo token revoke` act on it.")
         print("\nReady. Ctrl-C stops everything.", flush=True)
         while True:
             for service, (process, _url) in children.items():

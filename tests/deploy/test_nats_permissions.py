@@ -1,9 +1,10 @@
 """The NATS users of deploy/nats/nats.conf, against a real nats-server running that very file.
 
 Each service user can do what its service does (declare the streams it touches, publish its
-own events and dead letters, read the streams it consumes) and cannot forge another
-service's events or erase the audit log. The integrator reads and replays, and changes
-nothing. The last test runs the real services as their users, end to end.
+own events and dead letters, read the streams it consumes, follow the revocation list) and
+cannot forge another service's events, erase the audit log or write the revocation list. The
+integrator reads and replays, and changes nothing. The operator writes the revocation list
+and touches nothing else. The last test runs the real services as their users, end to end.
 
 A refusal is asserted as a client sees it: nats-py reports the server's "Permissions
 Violation" on the connection's error callback, and the call gets no answer (no PubAck, no API
@@ -14,11 +15,8 @@ import asyncio
 import dataclasses
 import importlib
 import json
-import os
 import re
 import secrets
-import subprocess
-import time
 import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
@@ -30,11 +28,13 @@ import nats
 import pytest
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, KeyValueConfig, StreamConfig
+from nats.js.errors import KeyNotFoundError
 
 from shared.bus import EventConsumer
 from shared.events import AchievementSubmitted, UnitRegistered
-from shared.natsserver import nats_server_binary
+from shared.natsserver import NATS_CONF, NatsServer
+from shared.revocations import BUCKET, open_bucket
 from shared.streams import (
     DEAD_LETTER_STREAM,
     SERVICES,
@@ -55,8 +55,7 @@ from tests.support import (
 # One server for the module: under `make test` its tests stay on one worker.
 pytestmark = pytest.mark.xdist_group("nats-permissions")
 
-NATS_CONF = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "nats.conf"
-USERS = (*SERVICES, "integrator")
+USERS = (*SERVICES, "integrator", "operator")
 # Generated per run and handed to nats-server as compose does: one variable per user.
 PASSWORDS = {user: "s" + secrets.token_hex(12) for user in USERS}
 
@@ -78,68 +77,31 @@ def password_environment() -> dict[str, str]:
     return {f"{user.upper()}_NATS_PASSWORD": password for user, password in PASSWORDS.items()}
 
 
-class ConfiguredNatsServer:
-    """nats-server running the checked-in nats.conf, passwords in the environment as compose
-    passes them. Only where it listens and stores is changed: the ports by command-line flags,
-    which nats-server applies over the file, and the store by a wrapper file that includes
-    nats.conf unchanged and then replaces its `jetstream` block, because `-sd` conflicts with
-    the file's `store_dir` ("Duplicate 'store_dir' configuration") instead of overriding it.
-    The replaced block only holds the store location and memory/disk limits, nothing about
-    who may do what.
+class ConfiguredNatsServer(NatsServer):
+    """nats-server running the checked-in nats.conf as `expo run` runs it (shared/natsserver.py),
+    passwords in the environment as compose passes them. Only where it listens and stores is
+    changed: the ports by command-line flags, which nats-server applies over the file, and the
+    store by a wrapper file that includes nats.conf unchanged and then replaces its
+    `jetstream` block, because `-sd` conflicts with the file's `store_dir` ("Duplicate
+    'store_dir' configuration") instead of overriding it. The replaced block only holds the
+    store location and memory/disk limits, nothing about who may do what.
     """
 
     def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.store_dir = workdir / "store"
-        self.log_file = workdir / "nats.log"
-        self.process: subprocess.Popen | None = None
-        self.port = 0
-        self.monitoring_url = ""
-
-    def start(self, timeout: float = 10.0) -> "ConfiguredNatsServer":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        # A link, not a copy: the server reads the file as it is in the repository.
-        (self.workdir / "nats.conf").symlink_to(NATS_CONF)
-        wrapper = self.workdir / "server.conf"
-        wrapper.write_text(f'include "nats.conf"\njetstream {{ store_dir: "{self.store_dir}" }}\n')
-        command = [nats_server_binary(), "--config", str(wrapper), "--addr", "127.0.0.1"]
-        command += ["--port", "-1", "--http_port", "-1", "--ports_file_dir", str(self.workdir)]
-        with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(
-                command, env=os.environ | password_environment(), stdout=log, stderr=log
-            )
-        ports_file = self.workdir / f"{Path(command[0]).name}_{self.process.pid}.ports"
-        deadline = time.monotonic() + timeout
-        while not (ports := self._ports(ports_file)):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server refused the configuration: {self.log()}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"nats-server not listening after {timeout}s")
-            time.sleep(0.02)
-        self.port = int(ports["nats"][0].rsplit(":", 1)[1])
-        self.monitoring_url = ports["monitoring"][0]
-        return self
-
-    @staticmethod
-    def _ports(ports_file: Path) -> dict | None:
-        """The ports the server listens on, once it has written them (the file may exist
-        empty for a moment)."""
-        try:
-            return json.loads(ports_file.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            return None
+        super().__init__(
+            workdir / "store",
+            log_file=workdir / "nats.log",
+            config=NATS_CONF,
+            environment=password_environment(),
+            monitoring=True,  # the test of the overrides reads /varz
+        )
 
     def url_for(self, user: str, password: str | None = None) -> str:
-        return f"nats://{user}:{password or PASSWORDS[user]}@127.0.0.1:{self.port}"
+        return super().url_for(user, password or PASSWORDS[user])
 
     def log(self) -> str:
+        assert self.log_file is not None
         return self.log_file.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @dataclass
@@ -149,9 +111,9 @@ class Connection:
     js: JetStreamContext
     errors: list[Exception]
 
-    async def violation_reported(self, subject: str) -> None:
+    async def violation_reported(self, subject: str, to: str = "publish to") -> None:
         # nats-py lowercases the server's error line before passing it on.
-        expected = f'permissions violation for publish to "{subject}"'.lower()
+        expected = f'permissions violation for {to} "{subject}"'.lower()
 
         async def reported() -> bool:
             return any(expected in str(error).lower() for error in self.errors)
@@ -253,12 +215,13 @@ def bus(tmp_path_factory):
                 await declare_streams_as_at_start_up(client.js, service)
                 for source in READS[service]:
                     await subscribe_as_the_service_does(client, service, source)
+                await open_bucket(client.js)  # the revocation list, as RevocationList follows it
 
     try:
         asyncio.run(start_every_service_once())
         yield server
     finally:
-        server.stop()
+        server.stop(kill=True)
 
 
 @pytest.fixture
@@ -266,7 +229,7 @@ def fresh_bus(tmp_path):
     """A server of its own, empty: the streams are created by whoever the test runs."""
     server = ConfiguredNatsServer(tmp_path / "nats").start()
     yield server
-    server.stop()
+    server.stop(kill=True)
 
 
 @pytest.fixture
@@ -312,6 +275,7 @@ async def test_a_wrong_password_is_refused(bus, user, password):
         )
 
 
+@pytest.mark.finding(15)
 async def test_a_client_without_credentials_is_refused(bus):
     with pytest.raises(nats.errors.Error, match=r"(?i)authorization violation"):
         await nats.connect(
@@ -708,6 +672,150 @@ async def test_the_integrator_cannot_touch_the_services_consumers(bus, integrato
         *(assert_refused(integrator, call.subject, call.run(integrator.js)) for call in calls)
     )
     assert await audit_log(integrator) == before
+
+
+# --- the revocation list -------------------------------------------------------------------
+
+KV_STREAM = f"KV_{BUCKET}"
+# The list as it is meant to be read: a key by direct get ($JS.API.DIRECT.GET.<stream>.>),
+# which the bucket must allow.
+DIRECT_BUCKET = KeyValueConfig(bucket=BUCKET, history=1, direct=True)
+# Enough to make the server ask the watchers for flow control ($JS.FC.<stream>.>) a few times.
+BURST = 400
+BURST_VALUE = b"x" * 4096
+
+
+async def bucket_contents(watcher) -> dict[str, str | None]:
+    """What a watcher started on a bucket reports first: each key with its last operation
+    (None for a put, "DEL" for a delete), up to its "that is all" marker."""
+    seen: dict[str, str | None] = {}
+    while (entry := await watcher.updates(timeout=5)) is not None:
+        seen[entry.key] = entry.operation
+    return seen
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_a_service_creates_the_revocation_list_watches_and_reads_it(fresh_bus, service):
+    """As a service starts before anyone revoked anything: it creates the bucket, follows every
+    key (an ordered consumer, flow control included) and reads one."""
+    async with connected(fresh_bus, service) as client, connected(fresh_bus, "operator") as op:
+        kv = await client.js.create_key_value(DIRECT_BUCKET)
+        watcher = await kv.watchall()
+        assert await bucket_contents(watcher) == {}
+        written = await open_bucket(op.js)  # as `expo token revoke` finds it
+        for n in range(BURST):
+            await written.put(f"jti-{n}", BURST_VALUE)
+        await written.delete("jti-0")  # the last write: the watch delivers in order
+
+        seen: dict[str, str | None] = {}
+        while seen.get("jti-0") != "DEL":
+            entry = await watcher.updates(timeout=5)
+            seen[entry.key] = entry.operation
+        await watcher.stop()
+        assert set(seen) == {f"jti-{n}" for n in range(BURST)}
+        assert (await kv.get("jti-1")).value == BURST_VALUE
+    assert not client.errors and not op.errors
+
+
+async def test_the_operator_creates_the_revocation_list_puts_and_deletes_a_key(fresh_bus):
+    """`expo token revoke` before any service has started: the operator creates the bucket;
+    a service that starts later follows what it wrote."""
+    async with connected(fresh_bus, "operator") as op:
+        kv = await op.js.create_key_value(DIRECT_BUCKET)
+        await kv.put("jti-revoked", b"{}")
+        await kv.put("jti-mistake", b"{}")
+        await kv.delete("jti-mistake")
+        assert (await kv.get("jti-revoked")).value == b"{}"
+        with pytest.raises(KeyNotFoundError):  # deleted: nats-py says "not found"
+            await kv.get("jti-mistake")
+        own_watch = await kv.watchall()
+        assert await bucket_contents(own_watch) == {"jti-revoked": None, "jti-mistake": "DEL"}
+        await own_watch.stop()
+    async with connected(fresh_bus, "registration") as service:
+        watcher = await (await open_bucket(service.js)).watchall()
+        assert await bucket_contents(watcher) == {"jti-revoked": None, "jti-mistake": "DEL"}
+        await watcher.stop()
+    assert not op.errors and not service.errors
+
+
+def revocation_writes(kv) -> dict[str, ApiCall]:
+    subject = f"$KV.{BUCKET}.jti-forged"
+    return {
+        "put": ApiCall(subject, lambda _js: kv.put("jti-forged", b"{}")),
+        "delete": ApiCall(subject, lambda _js: kv.delete("jti-forged")),
+        "purge": ApiCall(subject, lambda _js: kv.purge("jti-forged")),
+    }
+
+
+@pytest.mark.parametrize("write", ["put", "delete", "purge"])
+@pytest.mark.parametrize("user", [*SERVICES, "integrator"])
+@pytest.mark.finding(8)
+async def test_only_the_operator_writes_the_revocation_list(bus, integrator, user, write):
+    """A service that could delete a key would take a leaked token off the list."""
+    async with connected(bus, "operator") as op:
+        await (await open_bucket(op.js)).put("jti-forged", b"{}")
+    before = await audit_log(integrator)
+    async with connected(bus, user) as client:
+        kv = await client.js.key_value(BUCKET)
+        call = revocation_writes(kv)[write]
+        await assert_refused(client, call.subject, call.run(client.js))
+    assert await audit_log(integrator) == before
+
+
+def event_calls() -> dict[str, ApiCall]:
+    """What the operator has no business doing: reading or writing events, touching streams."""
+    registration = stream_name("registration")
+    forged = f"expo.registration.{uuid.uuid4().hex}"
+    return {
+        "publish-an-event": ApiCall(
+            forged, lambda js: js.publish(forged, b"{}", stream=registration)
+        ),
+        "dead-letter": ApiCall(
+            "expo.dlq.registration.invalid",
+            lambda js: js.publish(
+                "expo.dlq.registration.invalid", b"{}", stream=DEAD_LETTER_STREAM
+            ),
+        ),
+        "look-up-a-stream": ApiCall(
+            f"$JS.API.STREAM.INFO.{registration}", lambda js: js.stream_info(registration)
+        ),
+        "read-a-message": ApiCall(
+            f"$JS.API.DIRECT.GET.{registration}",
+            lambda js: js.get_msg(registration, seq=1, direct=True),
+        ),
+        "read-with-a-consumer": ApiCall(
+            f"$JS.API.CONSUMER.CREATE.{registration}",
+            lambda js: js.subscribe(
+                "expo.registration.>", stream=registration, ordered_consumer=True
+            ),
+        ),
+        "delete-the-revocation-list": ApiCall(
+            f"$JS.API.STREAM.DELETE.{KV_STREAM}", lambda js: js.delete_stream(KV_STREAM)
+        ),
+        "purge-the-revocation-list": ApiCall(
+            f"$JS.API.STREAM.PURGE.{KV_STREAM}", lambda js: js.purge_stream(KV_STREAM)
+        ),
+        "reconfigure-the-revocation-list": ApiCall(
+            f"$JS.API.STREAM.UPDATE.{KV_STREAM}",
+            lambda js: js.update_stream(StreamConfig(name=KV_STREAM, subjects=[f"$KV.{BUCKET}.>"])),
+        ),
+    }
+
+
+@pytest.mark.parametrize("call", list(event_calls()))
+async def test_the_operator_touches_nothing_but_the_revocation_list(bus, integrator, call):
+    await publish_as(bus, "registration", "expo.registration.permission.checked")
+    attempt = event_calls()[call]
+    before = await audit_log(integrator)
+    async with connected(bus, "operator") as op:
+        await assert_refused(op, attempt.subject, attempt.run(op.js))
+    assert await audit_log(integrator) == before
+
+
+async def test_the_operator_cannot_listen_to_the_events(bus):
+    async with connected(bus, "operator") as op:
+        await op.nc.subscribe("expo.>")
+        await op.violation_reported("expo.>", to="subscription to")
 
 
 # --- the real services, each as its own user ------------------------------------------------

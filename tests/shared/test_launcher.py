@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -64,3 +65,80 @@ def test_the_demo_variables_are_the_owners_only_and_their_tokens_expire(tmp_path
         verify_token(TEST_SECRET, token)  # valid now
         claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
         assert claims["exp"] - claims["iat"] == DEMO_TOKEN_DAYS * 86400
+
+
+@pytest.mark.finding(15)
+def test_the_stacks_secrets_are_made_once_readable_by_their_owner_and_kept(tmp_path):
+    from shared.launcher import read_variables, stack_secrets
+    from shared.settings import Settings
+
+    path = tmp_path / "secrets.env"
+    names = ["REGISTRATION_NATS_PASSWORD", "EXPO_AUTH_SECRET"]
+    made = stack_secrets(tmp_path, names)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_variables(path) == made and set(made) == set(names)
+    # nats-server reads a value that starts with a digit as a number; URLs need it plain.
+    assert re.fullmatch(r"[a-z][0-9a-f]{48}", made["REGISTRATION_NATS_PASSWORD"])
+    Settings(auth_secret=made["EXPO_AUTH_SECRET"])  # a secret the services accept
+
+    path.chmod(0o644)  # loosened by hand since
+    assert stack_secrets(tmp_path, names) == made  # the next run: the same ones
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    more = stack_secrets(tmp_path, [*names, "OPERATOR_NATS_PASSWORD"])  # a user added later
+    assert more == made | {"OPERATOR_NATS_PASSWORD": more["OPERATOR_NATS_PASSWORD"]}
+    assert read_variables(path) == more
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_nothing_is_written_when_no_secret_is_wanted(tmp_path):
+    from shared.launcher import stack_secrets
+
+    assert stack_secrets(tmp_path, []) == {}
+    assert not (tmp_path / "secrets.env").exists()
+
+
+def test_the_nats_passwords_are_those_nats_conf_reads():
+    from shared.natsserver import NATS_CONF, password_variables
+
+    users = password_variables()
+    assert users == {user: f"{user.upper()}_NATS_PASSWORD" for user in users}
+    assert {"registration", "reporting", "integrator", "operator"} <= set(users)
+    for variable in users.values():
+        assert f"${variable}" in NATS_CONF.read_text()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+        ("nats://operator:s3cr3t@nats.example:4222", "nats://nats.example:4222"),
+        ("nats://a-token@h1:4222,tls://u:p@h2:4222", "nats://h1:4222,tls://h2:4222"),
+    ],
+)
+@pytest.mark.finding(15)
+def test_a_printed_nats_url_shows_no_credentials(url, shown):
+    from shared.launcher import without_credentials
+
+    assert without_credentials(url) == shown
+
+
+def test_the_operator_variables_are_the_owners_only_and_name_this_stack(tmp_path):
+    from shared.launcher import write_operator_variables
+    from shared.settings import Settings
+
+    settings = Settings(env="test", auth_secret=TEST_SECRET)
+    path = tmp_path / "operator.env"
+    path.write_text("left by an earlier run")
+    path.chmod(0o644)
+    url = "nats://operator:s0123@127.0.0.1:4222"
+    write_operator_variables(path, settings, url)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    sourced = subprocess.run(
+        ["bash", "-c", f'. "{path}" && printf "%s\\n" "$EXPO_AUTH_SECRET" "$EXPO_NATS_URL"'],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sourced.stdout.splitlines() == [TEST_SECRET, url]

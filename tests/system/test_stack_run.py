@@ -4,6 +4,7 @@ a unit registered end to end, and Ctrl-C stopping everything cleanly."""
 import contextlib
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -31,6 +32,22 @@ class ExpoRun(ExpoProcess):
     """`expo run` as the tests start it, torn down by killing its whole process group."""
 
     default_nats_port_taken = False
+
+    def __init__(self, env: dict[str, str], **options) -> None:
+        super().__init__(env, **options)
+        self.var_dir = Path(env["EXPO_VAR_DIR"])
+
+    def shell_variables(self, name: str = "demo.env") -> dict[str, str]:
+        """The `export NAME=value` lines it wrote to var/<name> for people to source."""
+        lines = (self.var_dir / name).read_text().splitlines()
+        return dict(shlex.split(line)[1].split("=", 1) for line in lines)
+
+    @property
+    def nats(self) -> tuple[str, int]:
+        """A URL to read the bus with, and the port it printed. Its NATS wants a user: the
+        URL is the integrator's, from var/demo.env (the printed one has no password)."""
+        _printed, port = super().nats
+        return self.shell_variables()["EXPO_NATS_URL"], port
 
     def stop(self) -> None:
         self.kill()
@@ -93,9 +110,9 @@ async def test_expo_run_serves_a_unit_end_to_end_and_ctrl_c_stops_everything(exp
     expo_run.wait_ready(READY_TIMEOUT)
 
     nats_url, nats_port = expo_run.nats
-    assert any(
-        line.startswith("NATS (JetStream)") and "[embedded]" in line for line in expo_run.lines
-    )
+    [nats_line] = [line for line in expo_run.lines if line.startswith("NATS (JetStream)")]
+    assert "[embedded]" in nats_line
+    assert "@" not in nats_line and nats_url.startswith("nats://integrator:")  # no password shown
     if expo_run.default_nats_port_taken:  # someone else's NATS: the launcher picks another port
         assert nats_port != 4222
     services = expo_run.services
