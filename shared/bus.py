@@ -4,7 +4,8 @@ FastStream's defaults are overridden where they would lose or hide messages:
 - consumers ack only after the effect commits, NACK with a delay on error instead of
   REJECT (terminate), and after `max_deliver` attempts send the message to the
   dead-letter stream with the reason;
-  a message that fails validation goes to the dead-letter stream at once;
+  a message that fails validation goes to the dead-letter stream at once, and so does a
+  valid event of another edition or from another source than the stream's service;
 - publishing goes through JetStream (the outbox relay passes `stream=` and waits for PubAck);
 - reconnects are unlimited, graceful shutdown has an explicit timeout, and per-message
   log lines are at DEBUG.
@@ -92,6 +93,8 @@ class EventConsumer:
 
     Handlers are registered per event type; each runs in a unit of work together with the
     inbox record (and any events it emits), and the message is acked only after it commits.
+    Only this edition's events from the stream's own service are applied: the body's
+    `edition` and the `ce-source` header must say so.
     """
 
     def __init__(self, consumer: str, source_service: str) -> None:
@@ -133,6 +136,9 @@ class EventConsumer:
     ) -> None:
         self._broker, self._unit_of_work, self._inbox = broker, unit_of_work, inbox
         self._metrics, self._max_deliver = metrics, settings.consumer_max_deliver
+        self._edition = settings.edition.code
+        # As Event.headers() writes it for an event of this edition published by the service.
+        self._source = f"/expo/{self._edition}/{self.source_service}"
 
         async def handle(batch: Annotated[Any, Context("message")]) -> None:
             await self._process_batch(batch.raw_message)
@@ -180,6 +186,10 @@ class EventConsumer:
                 reason = f"type: {event.type!r} does not match the subject {raw.subject!r}"
                 await self._dead_letter(raw, "invalid", reason[:500])
                 continue
+            foreign = self._foreign(raw, event)
+            if foreign is not None:  # never retried either: it is not ours to apply
+                await self._dead_letter(raw, "foreign", foreign[:500])
+                continue
             wanted.append((raw, event))
         if not wanted:
             return
@@ -198,6 +208,21 @@ class EventConsumer:
             self._metrics.events_handled.labels(self.consumer, event_type, outcome).inc(n)
         for raw, _event in wanted:
             await raw.ack()
+
+    def _foreign(self, raw: Msg, event: Event) -> str | None:
+        """Why a well-formed event is not ours to apply, or None: another edition's event (a
+        copy from another deployment or a test) would count in this one, and one whose
+        CloudEvents source is not the stream's service is not what it says it is. Who may
+        publish on a stream at all is the bus's permissions' business (deploy/nats/nats.conf);
+        this makes a mislabelled event a visible dead letter instead of an applied one."""
+        if event.edition != self._edition:
+            return f"edition: {event.edition!r} is not this service's edition {self._edition!r}"
+        source = (raw.headers or {}).get("ce-source")
+        if source is None:
+            return f"ce-source: missing, expected {self._source!r}"
+        if source != self._source:
+            return f"ce-source: {source!r} is not {self._source!r}"
+        return None
 
     async def _process_one(self, raw: Msg, event: Event) -> None:
         try:

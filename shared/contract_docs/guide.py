@@ -25,9 +25,10 @@ same contract, machine-readable: one AsyncAPI 3 document per service in
 ## Connecting
 
 - **Where.** `make run` prints the NATS URL first (`nats://127.0.0.1:4222`, or a free port
-  when 4222 is taken). In the compose deployment, connect as
-  `nats://integrator:<password>@<host>:4222`; the password is the deployment's
-  `INTEGRATOR_NATS_PASSWORD` (see `deploy/.env.example`).
+  when 4222 is taken), without a password: it too lets in only the users of `nats.conf`.
+  `var/demo.env` gives the integrator's URL with its password as `$$EXPO_NATS_URL`. In the
+  compose deployment, connect as `nats://integrator:<password>@<host>:4222`; the password is
+  the deployment's `INTEGRATOR_NATS_PASSWORD` (see `deploy/.env.example`).
 - **Who.** The `integrator` user (`deploy/nats/nats.conf`) is read-only: it may list and
   inspect streams, create consumers, fetch from them and ack. It may not publish on `expo.>`
   nor delete a consumer; ask ops to delete one you no longer need (a durable consumer keeps
@@ -145,12 +146,15 @@ nats stream get EXPO_SIGNINGS 1200    # one message, by sequence
 A service consumer that cannot process an event copies it, body unchanged (cut to fit when
 the copy with its headers would exceed the server's payload limit), to `$dlq_stream`:
 on `$dlq_prefix.<consumer>.invalid` when it does not match its contract (never retried), on
+`$dlq_prefix.<consumer>.foreign` when it does but is not the consumer's to apply: its
+`edition` is not the service's edition, or its `ce-source` header is missing or is not
+`/expo/<edition>/<service>` for the service whose stream it is on (never retried either), on
 `$dlq_prefix.<consumer>.failed` when its handler kept failing (after
 `EXPO_CONSUMER_MAX_DELIVER` attempts). Headers: `Nats-Msg-Id` (`<consumer>:<event id>`, or
 `<consumer>:<stream>:<sequence>` for a message that had none), `expo-original-subject`,
-`expo-consumer`, `expo-reason` (one line: the field and why) and, for a cut body,
-`expo-original-size` (its length in bytes). Both kinds are counted in
-`expo_dead_letters_total`.
+`expo-consumer`, `expo-reason` (one line: the field or header and why) and, for a cut body,
+`expo-original-size` (its length in bytes). Every kind is counted in
+`expo_dead_letters_total` (label `reason`: `invalid`, `foreign` or `failed`).
 
 Integrators normally leave this stream out (the example does): it is for operations, and the
 event itself is still in its own stream. Your own poison messages are yours to handle (log

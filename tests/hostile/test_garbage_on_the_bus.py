@@ -1,6 +1,8 @@
 """Raw garbage published straight onto the streams, past every service's own checks, while
 the consuming services run: each bad message is dead-lettered with a reason that says why,
-nothing bad reaches a projection, and the valid event behind them is still applied.
+nothing bad reaches a projection, and the valid event behind them is still applied. So is a
+well-formed event that is not the consumers' to apply: another edition's, or one that does
+not say it comes from registration.
 
 tests/reporting/test_registration_consumer.py covers one malformed message at a time for one
 consumer; here every consumer of registration's stream (exhibitions, signings, reporting)
@@ -25,6 +27,7 @@ from tests.support import (
     scrape,
     service_settings,
     stream_messages,
+    token,
 )
 
 pytestmark = pytest.mark.db
@@ -191,3 +194,101 @@ async def test_garbage_on_the_streams_is_dead_lettered_with_a_reason_and_the_nex
         f"dead-lettered with a reason by {', '.join(consumers)}; none applied, none stalled, "
         "the next valid event applied"
     )
+
+
+FOREIGN_COUNTIES = ("huating", "jingning", "lingtai", "zhuanglang")
+
+
+def foreign_approvals() -> dict[str, tuple[AchievementApproved, dict[str, str]]]:
+    """Approvals valid in every field, each with its headers, that are not this edition's or
+    do not come from registration: one county each, so a county's figures show any applied."""
+    other_edition = approved("huating").model_copy(update={"edition": "lanzhou-2021"})
+    signings_says, from_elsewhere, unsourced = (approved(c) for c in FOREIGN_COUNTIES[1:])
+    return {
+        # Its own headers agree with it: /expo/lanzhou-2021/registration.
+        "other-edition": (other_edition, other_edition.headers()),
+        "other-service": (
+            signings_says,
+            signings_says.headers() | {"ce-source": "/expo/pingliang-2020/signings"},
+        ),
+        "other-edition-source": (
+            from_elsewhere,
+            from_elsewhere.headers() | {"ce-source": "/expo/lanzhou-2021/registration"},
+        ),
+        "no-source": (
+            unsourced,
+            {k: v for k, v in unsourced.headers().items() if k != "ce-source"},
+        ),
+    }
+
+
+@pytest.mark.finding(15)
+async def test_an_event_of_another_edition_or_source_is_dead_lettered_and_the_next_applies(
+    consumers, nc, nats_server
+):
+    js = nc.jetstream()
+    registration = stream_name("registration")
+    foreign = foreign_approvals()
+    for event, headers in foreign.values():
+        await js.publish(event.subject, event.to_json(), stream=registration, headers=headers)
+    valid = approved("kongtong")
+    await js.publish(valid.subject, valid.to_json(), stream=registration, headers=valid.headers())
+
+    # Each consumer applies the valid event, which comes after the foreign ones on the stream.
+    for consumer, svc in consumers.items():
+
+        async def valid_event_applied(svc=svc, consumer=consumer) -> bool:
+            return str(valid.data.achievement_id) in await replica_ids(svc, REPLICA_TABLE[consumer])
+
+        await eventually(valid_event_applied, TIMEOUT, f"{consumer} applied the valid event")
+        applied = await replica_ids(svc, REPLICA_TABLE[consumer])
+        assert applied == {str(valid.data.achievement_id)}, f"{consumer} applied a foreign event"
+
+    # What people see: no foreign approval in any county's figures, nor among the exhibits.
+    committee = token("committee")
+    for county in ("kongtong", *FOREIGN_COUNTIES):
+        answer = await consumers["reporting"].client.get(
+            f"/api/v1/status/{county}", headers=committee
+        )
+        assert answer.status_code == 200, answer.text
+        expected_approved = 1 if county == "kongtong" else 0
+        assert answer.json()["achievements"].get("approved", 0) == expected_approved, county
+    exhibits = await consumers["exhibitions"].client.get("/api/v1/exhibits", headers=committee)
+    assert exhibits.status_code == 200, exhibits.text
+    assert [item["achievement_id"] for item in exhibits.json()["items"]] == [
+        str(valid.data.achievement_id)
+    ]
+
+    name_of = {str(event.id): name for name, (event, _headers) in foreign.items()}
+    for consumer, svc in consumers.items():
+        letters = await stream_messages(nats_server.url, f"expo.dlq.{consumer}.>")
+        by_name = {
+            name_of[letter.headers["Nats-Msg-Id"].removeprefix(f"{consumer}:")]: letter
+            for letter in letters
+        }
+        assert len(letters) == len(by_name) == len(foreign), [m.headers for m in letters]
+        for letter in letters:
+            assert letter.metadata.stream == DEAD_LETTER_STREAM
+            assert letter.subject == f"expo.dlq.{consumer}.foreign"
+            assert letter.headers["expo-consumer"] == consumer
+            assert letter.headers["expo-original-subject"] == APPROVED
+        assert {name: letter.headers["expo-reason"] for name, letter in by_name.items()} == {
+            "other-edition": "edition: 'lanzhou-2021' is not this service's edition "
+            "'pingliang-2020'",
+            "other-service": "ce-source: '/expo/pingliang-2020/signings' is not "
+            "'/expo/pingliang-2020/registration'",
+            "other-edition-source": "ce-source: '/expo/lanzhou-2021/registration' is not "
+            "'/expo/pingliang-2020/registration'",
+            "no-source": "ce-source: missing, expected '/expo/pingliang-2020/registration'",
+        }
+        assert by_name["no-source"].data == foreign["no-source"][0].to_json()  # kept as it was
+
+        async def counted(svc=svc, consumer=consumer) -> bool:
+            exposition = await scrape(svc)
+            return metric(
+                exposition, "expo_dead_letters_total", consumer=consumer, reason="foreign"
+            ) == float(len(foreign))
+
+        await eventually(
+            counted, TIMEOUT, f"{len(foreign)} foreign dead letters counted by {consumer}"
+        )
