@@ -20,6 +20,7 @@ from pathlib import Path
 import nats
 
 from benchmarks.report import Row
+from benchmarks.stack import BENCH_SECRET
 from shared.events import UnitRegistered, UnitRegisteredData
 from shared.migrations import upgrade_async
 from shared.natsserver import NatsServer
@@ -89,7 +90,7 @@ async def inbox_consume(nats_url: str, tmp: Path, n: int) -> float:
         await upgrade_async("reporting", url)
         from services.reporting.app import build
 
-        app = build(Settings(nats_url=nats_url, var_dir=tmp, env="test"))
+        app = build(Settings(nats_url=nats_url, var_dir=tmp, env="test", auth_secret=BENCH_SECRET))
         runtime: Runtime = app.state.runtime
         handled = runtime.metrics.events_handled
         async with app.router.lifespan_context(app):
@@ -155,7 +156,7 @@ async def component_rows(tmp: Path, events: int) -> list[Row]:
         url = f"sqlite+aiosqlite:///{tmp / 'registration.db'}"
         os.environ["EXPO_REGISTRATION_DATABASE_URL"] = url
         await upgrade_async("registration", url)
-        settings = Settings(nats_url=server.url, var_dir=tmp, env="test")
+        settings = Settings(nats_url=server.url, var_dir=tmp, env="test", auth_secret=BENCH_SECRET)
         from services.registration.models import metadata
 
         runtime = Runtime("registration", metadata, settings)

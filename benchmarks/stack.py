@@ -5,6 +5,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import urllib.request
 from pathlib import Path
 
@@ -36,7 +37,13 @@ class Stack(ExpoProcess):
 
     @property
     def nats_url(self) -> str:
-        return self.nats[0]
+        """A URL to read the bus with: its NATS wants a user, and the printed URL has no
+        password, so it is the integrator's, from var/demo.env."""
+        for line in (self.var_dir / "demo.env").read_text().splitlines():
+            name, _, value = shlex.split(line)[1].partition("=")
+            if name == "EXPO_NATS_URL":
+                return value
+        raise RuntimeError("var/demo.env has no EXPO_NATS_URL")
 
     @property
     def urls(self) -> dict[str, str]:
