@@ -30,6 +30,7 @@ INFRASTRUCTURE = {"nats", "postgres", "prometheus", "grafana"}
 PUBLIC_ON_PURPOSE = {("nats", 4222)}
 # Variables compose may run without: an empty value has a meaning (127.0.0.1; no push channel).
 OPTIONAL_VARIABLES = {
+    "EXPO_AUTH_PREVIOUS_SECRET",  # only during a rotation of EXPO_AUTH_SECRET
     "EXPO_BIND_ADDRESS",
     "EXPO_CHANNEL_OUTDOOR_SCREEN_URL",
     "EXPO_CHANNEL_OUTDOOR_SCREEN_SECRET",
