@@ -49,8 +49,9 @@ def test_a_service_that_exits_is_reported_at_once():
 
 def test_the_demo_variables_are_the_owners_only_and_their_tokens_expire(tmp_path):
     from shared.auth import verify_token
-    from shared.launcher import DEMO_TOKEN_DAYS, demo_tokens, write_shell_variables
+    from shared.launcher import DEMO_TOKEN_DAYS, demo_tokens
     from shared.settings import Settings
+    from shared.stack_files import write_shell_variables
 
     settings = Settings(env="test", auth_secret=TEST_SECRET)
     path = tmp_path / "demo.env"
@@ -69,8 +70,8 @@ def test_the_demo_variables_are_the_owners_only_and_their_tokens_expire(tmp_path
 
 @pytest.mark.finding(15)
 def test_the_stacks_secrets_are_made_once_readable_by_their_owner_and_kept(tmp_path):
-    from shared.launcher import read_variables, stack_secrets
     from shared.settings import Settings
+    from shared.stack_files import read_variables, stack_secrets
 
     path = tmp_path / "secrets.env"
     names = ["REGISTRATION_NATS_PASSWORD", "EXPO_AUTH_SECRET"]
@@ -92,7 +93,7 @@ def test_the_stacks_secrets_are_made_once_readable_by_their_owner_and_kept(tmp_p
 
 
 def test_nothing_is_written_when_no_secret_is_wanted(tmp_path):
-    from shared.launcher import stack_secrets
+    from shared.stack_files import stack_secrets
 
     assert stack_secrets(tmp_path, []) == {}
     assert not (tmp_path / "secrets.env").exists()
@@ -118,14 +119,14 @@ def test_the_nats_passwords_are_those_nats_conf_reads():
 )
 @pytest.mark.finding(15)
 def test_a_printed_nats_url_shows_no_credentials(url, shown):
-    from shared.launcher import without_credentials
+    from shared.stack_files import without_credentials
 
     assert without_credentials(url) == shown
 
 
 def test_the_operator_variables_are_the_owners_only_and_name_this_stack(tmp_path):
-    from shared.launcher import write_operator_variables
     from shared.settings import Settings
+    from shared.stack_files import write_operator_variables
 
     settings = Settings(env="test", auth_secret=TEST_SECRET)
     path = tmp_path / "operator.env"
