@@ -12,9 +12,9 @@ import httpx
 import nats
 import pytest
 
-from shared.launcher import read_variables
 from shared.natsserver import password_variables
 from shared.settings import REPO_ROOT
+from shared.stack_files import read_variables
 from tests.support import eventually, stream_messages, unit_body
 from tests.system.test_stack_run import READY_TIMEOUT, ExpoRun, bearer, user_env
 
