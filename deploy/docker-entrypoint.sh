@@ -2,9 +2,9 @@
 # Entry point of the ExpoOps image.
 #   docker-entrypoint.sh <service>  -> apply that service's migrations, then serve it
 #   docker-entrypoint.sh <command>  -> run the command as given (expo ..., sh)
-# Migrating at start keeps one host simple. When several replicas start at once,
-# one may lose the race for a migration and exit; its restart finds the schema
-# current. On a cluster, run `expo migrate <service>` as a one-off job instead.
+# Migrating at start keeps one host simple, and is safe with replicas: when several
+# start at once, one migrates while the others wait for it (a PostgreSQL advisory
+# lock), then find the schema current. On a cluster a one-off job may migrate first.
 set -eu
 
 if [ "$#" -eq 1 ] && [ -f "/app/services/$1/app.py" ]; then

@@ -5,14 +5,16 @@ its history to head (the launcher, the CLI and the tests all use it).
 """
 
 import asyncio
+import fcntl
 import importlib
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, make_url, pool, text
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from shared.db import NAMING_CONVENTION, add_platform_tables
@@ -27,8 +29,26 @@ def alembic_config(service: str, url: str) -> Config:
 
 
 def upgrade(service: str, url: str, revision: str = "head") -> None:
-    """Blocking; call it from a thread when an event loop is running (it starts its own)."""
-    command.upgrade(alembic_config(service, url), revision)
+    """Blocking; call it from a thread when an event loop is running (it starts its own).
+
+    Any number of processes may run it at once on one database (replicas starting together):
+    one migrates while the others wait, then find the schema current. On PostgreSQL the
+    migration transaction takes an advisory lock first (see `_run_sync`); SQLite has no such
+    lock, and its first write comes after alembic has read the version, so processes of one
+    machine take a file lock beside the database instead."""
+    with _sqlite_file_lock(url):
+        command.upgrade(alembic_config(service, url), revision)
+
+
+@contextmanager
+def _sqlite_file_lock(url: str):
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        yield
 
 
 async def upgrade_async(service: str, url: str) -> None:
@@ -59,6 +79,8 @@ async def _run_online(target_metadata: MetaData) -> None:
     await engine.dispose()
 
 
+# One number for every service: each has its own database, so they never wait for each other.
+MIGRATION_LOCK = 0x6578706F6D696772  # "expomigr"
 PLATFORM_TABLES = frozenset({"outbox", "inbox", "idempotency_keys"})
 
 
@@ -76,6 +98,10 @@ def _run_sync(connection, target_metadata: MetaData) -> None:
         include_object=_not_platform,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends (PostgreSQL migrates in one transaction): a
+            # second process waits here, then reads the version this one wrote.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

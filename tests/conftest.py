@@ -108,6 +108,18 @@ async def databases(request, tmp_path, monkeypatch):
     yield "postgresql"
 
 
+@pytest.fixture(params=_backends())
+def empty_database_url(request, tmp_path):
+    """A database with nothing in it, not even a schema: SQLite, and PostgreSQL if set."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"expo_test_empty_{uuid.uuid4().hex[:10]}"
+    _off_the_loop(lambda: asyncio.run(_admin([f'CREATE DATABASE "{name}"'])))
+    yield f"{pg_admin_url().rsplit('/', 1)[0]}/{name}"
+    _off_the_loop(lambda: asyncio.run(_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])))
+
+
 @pytest.fixture
 def report_figure(record_property):
     """Record a line for the summary `make test` prints at its end: what a stress test
