@@ -24,6 +24,9 @@ class WorkingGroup(BaseModel):  # 工作组
     model_config = ConfigDict(frozen=True)
     code: str = Field(pattern=CODE_PATTERN)
     name: str
+    # Who leads the group and deputises, as the edition's organisers write them: a person's
+    # name or a principal id. Reference for people; never put into an event (an escalation to
+    # the leader says "leader of group:<code>").
     leader: str
     deputies: tuple[str, ...] = ()
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.convertors import Convertor, register_url_convertor
 
-from services.reporting import briefing, tasks, written_reports
+from services.reporting import briefing, responsibles, tasks, written_reports
 from services.reporting.cadence import PERIOD_CODE, periods
 from services.reporting.schemas import (
     MatrixRow,
@@ -16,6 +16,7 @@ from services.reporting.schemas import (
     QueryBool,
     ReportIn,
     ReportOut,
+    ResponsibleOut,
     TaskIn,
     TaskOut,
     TaskUpdateIn,
@@ -74,7 +75,8 @@ async def create_task(
     body: TaskIn, request: Request, principal: Principal, runtime: RuntimeDep, key: Key = None
 ):
     """A working group's task: a responsible person, a deadline and a quality standard.
-    Location: where the task is shown."""
+    The person is kept by name here only: the task's events name them by `responsible_id`
+    (the same name in the same group is the same person). Location: where the task is shown."""
     known_code(runtime, "group", body.group)
     return await run_use_case(
         runtime,
@@ -133,6 +135,23 @@ async def task_history(
     """Every update of the task, oldest first."""
     async with runtime.unit_of_work() as uow:
         return await tasks.history(uow, principal, paging, task_id)
+
+
+@router.post("/responsibles/{responsible_id}/erase", response_model=ResponsibleOut, tags=["tasks"])
+async def erase_responsible(
+    responsible_id: uuid.UUID,
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    key: Key = None,
+):
+    """Erase the name of a person tasks name as responsible (`responsible_id` of a task), at
+    their request: their tasks keep the id and show `responsible: null`, the briefings already
+    issued and the answers kept for Idempotency-Key replays lose the name, and
+    `expo.reporting.responsible.erased` lists their tasks for integrators. Names never go on
+    the bus. The group that named them, the coordination group and the committee may erase;
+    erasing again is a 409 `already_erased`."""
+    return await run_use_case(runtime, request, principal, key, responsibles.erase, responsible_id)
 
 
 # Written reports -----------------------------------------------------------------------------

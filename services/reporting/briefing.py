@@ -6,7 +6,7 @@ import json
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from services.reporting import tasks as task_cases
 from services.reporting.cadence import periods, reporters, standing
@@ -23,6 +23,7 @@ MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#!<>|~&$^])")
 LINE_BREAKS = re.compile(r"\s*[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
 
 HALL_STAGES = ["planned", "designed", "built", "exhibits_in_place", "safety_inspected", "ready"]
+ERASED = "（已删除 erased）"  # shown for a responsible person whose name was erased
 
 
 def _snapshot(per_county: dict[str, dict]) -> dict[str, dict[str, float]]:
@@ -171,6 +172,34 @@ async def stale_projects(uow: UnitOfWork, edition: Edition, now: datetime) -> li
     return [{"county": c, "stage": s, "count": n} for c, s, n in rows]
 
 
+def _who(task) -> str:
+    return ERASED if task.responsible is None else task.responsible
+
+
+async def redact(uow: UnitOfWork, group: str, name: str) -> None:
+    """A person's name erased (responsibles.py) leaves the briefings already issued too:
+    where a late task of `group` showed it, they say ERASED. (The same name in the same group
+    is the same person.)"""
+    in_markdown = re.compile(
+        rf"^(- \[{re.escape(md(group))}\] .*) — {re.escape(md(name))}, due ", re.MULTILINE
+    )
+    in_html = re.compile(
+        rf"(<li>\[{re.escape(html.escape(group))}\] [^<]*) — {re.escape(html.escape(name))}, "
+    )
+    issued = await uow.session.execute(
+        select(briefings.c.day, briefings.c.markdown, briefings.c.html)
+    )
+    for day, markdown, page in issued:
+        redacted = {
+            "markdown": in_markdown.sub(lambda m: f"{m[1]} — {md(ERASED)}, due ", markdown),
+            "html": in_html.sub(lambda m: f"{m[1]} — {html.escape(ERASED)}, ", page),
+        }
+        if redacted != {"markdown": markdown, "html": page}:
+            await uow.session.execute(
+                update(briefings).where(briefings.c.day == day).values(redacted)
+            )
+
+
 def _stale_lines(o: dict) -> list[str]:
     return [f"{p['county']}: {p['count']} {p['stage']}" for p in o["stale_projects"]]
 
@@ -279,7 +308,7 @@ def _markdown(edition: Edition, o: dict) -> str:
         f"## Late tasks ({len(o['late_tasks'])})",
         *(
             [
-                f"- [{md(t.group)}] {md(t.title)} — {md(t.responsible)}, "
+                f"- [{md(t.group)}] {md(t.title)} — {md(_who(t))}, "
                 f"due {t.deadline.astimezone(edition.zone):%m-%d %H:%M}, {t.status.value} {t.progress}%"
                 for t in o["late_tasks"]
             ]
@@ -339,7 +368,7 @@ def _html(edition: Edition, o: dict) -> str:
         table += f'<tr class="{e(row[2])}">' + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
     table += "</tbody></table>"
     tasks = [
-        f"[{t.group}] {t.title} — {t.responsible}, {t.status.value} {t.progress}%"
+        f"[{t.group}] {t.title} — {_who(t)}, {t.status.value} {t.progress}%"
         for t in o["late_tasks"]
     ]
     missing = [f"{m['reporter']} — {m['period']} (level {m['level']})" for m in o["missing"]]

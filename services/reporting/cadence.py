@@ -55,16 +55,12 @@ def standing(period: Period, first_submitted_at: datetime | None, now: datetime)
 
 
 def escalation_target(edition: Edition, reporter: str, level: int) -> str:
+    """Who is told at a level, by role: it goes into `expo.reporting.report.escalated`, so never
+    a person's name (not the edition's `leader` of a group either)."""
     if level == 1:
         return reporter
     if level == 2:
-        kind, _, code = reporter.partition(":")
-        group = (
-            next((g for g in edition.working_groups if g.code == code), None)
-            if kind == "group"
-            else None
-        )
-        return f"leader of {reporter}" + (f" ({group.leader})" if group else "")
+        return f"leader of {reporter}"
     if level == 3:
         return f"group:{edition.responsibilities.coordination}"
     return "leading group"

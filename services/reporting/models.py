@@ -1,6 +1,17 @@
 """Projections the reporting service keeps from other services' events."""
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from shared.db import SequenceKey, UtcDateTime, new_metadata
 
@@ -80,7 +91,9 @@ bulletins = Table(
 )
 
 
-# What a rebuild forgets and replays (reporting's own records, such as tasks, are not here).
+# What a rebuild forgets and replays (reporting's own records, such as tasks and the people
+# they name, are not here). The streams replayed are the other services': reporting's own,
+# whose retired task events named people, is never read back into it.
 PROJECTIONS = (
     county_units,
     achievements,
@@ -93,13 +106,28 @@ PROJECTIONS = (
 )
 
 # Reporting's own records (not projections: a rebuild keeps them).
+
+# The people tasks name as responsible (责任人), one row per name per working group: the one
+# place their names are kept. Events and every other table refer to them by `id`; an erasure
+# blanks the name (NULL) and keeps the id, to which tasks and published events still point.
+responsibles = Table(
+    "responsibles",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("group", String(32), nullable=False),
+    Column("name", String(100)),  # NULL once erased
+    Column("erased_at", UtcDateTime),
+    Column("erased_by", String(200)),
+    UniqueConstraint("group", "name"),  # an erased row (NULL) never matches a name again
+)
+
 tasks = Table(
     "tasks",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("group", String(32), nullable=False, index=True),
     Column("title", String(200), nullable=False),
-    Column("responsible", String(100), nullable=False),
+    Column("responsible_id", String(36), ForeignKey("responsibles.id"), nullable=False, index=True),
     Column("deadline", UtcDateTime, nullable=False),
     Column("quality_standard", Text, nullable=False),
     Column("status", String(16), nullable=False),

@@ -109,7 +109,13 @@ class TaskOut(BaseModel):
     id: uuid.UUID
     group: str
     title: str
-    responsible: str
+    responsible: str | None = Field(
+        description="The person responsible (责任到人); null once their name was erased"
+    )
+    responsible_id: uuid.UUID = Field(
+        description="The person's opaque id, the one the task events carry (`data.responsible_id`)"
+        "; the same on every task of the group naming them"
+    )
     deadline: Instant
     quality_standard: str
     status: TaskStatus
@@ -120,6 +126,16 @@ class TaskOut(BaseModel):
     version: int
     updated_at: Instant
     updated_by: str
+
+
+class ResponsibleOut(BaseModel):
+    """A person tasks name as responsible."""
+
+    id: uuid.UUID
+    group: str = Field(description="The working group that named them")
+    name: str | None = Field(description="Null once erased")
+    erased_at: Instant | None = Field(description="When their name was erased")
+    erased_by: str | None = Field(description="Who erased it (a principal id)")
 
 
 class TaskUpdateOut(BaseModel):

@@ -1,17 +1,19 @@
 """Working-group tasks: a responsible person, a deadline, a quality standard, progress; found
-overdue on time by the scheduler, and said once."""
+overdue on time by the scheduler, and said once. The person responsible is a row of
+`responsibles`, named in events by id only (responsibles.py)."""
 
 import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, and_, insert, not_, select, update
 
-from services.reporting.models import task_updates, tasks
+from services.reporting.models import responsibles, task_updates, tasks
 from services.reporting.schemas import TaskIn, TaskOut, TaskStatus, TaskUpdateIn, TaskUpdateOut
 from shared.api import Page, PageRequest, paginate
 from shared.auth import Principal
+from shared.db import dialect_insert
 from shared.edition import Edition
-from shared.events.reporting import TaskCreated, TaskData, TaskOverdue, TaskUpdated
+from shared.events.reporting import TaskCreatedV2, TaskDataV2, TaskOverdueV2, TaskUpdatedV2
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
 from shared.uow import UnitOfWork
 
@@ -34,8 +36,10 @@ async def create(
     if data.group not in edition.group_codes:
         raise InvalidInput(f"unknown working group {data.group!r}", field="group")
     check_may_manage(principal, edition, data.group)
-    row = data.model_dump() | {
+    person = await _person_named(uow, data.group, data.responsible)
+    row = data.model_dump(exclude={"responsible"}) | {
         "id": str(uuid.uuid4()),
+        "responsible_id": person,
         "status": TaskStatus.NOT_STARTED.value,
         "progress": 0,
         "blocked_reason": None,
@@ -48,9 +52,26 @@ async def create(
     }
     await uow.session.execute(insert(tasks).values(row))
     uow.emit(
-        TaskCreated(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row))
+        TaskCreatedV2(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row))
     )
-    return _out(row, now)
+    return _out(row | {"responsible": data.responsible}, now)
+
+
+async def _person_named(uow: UnitOfWork, group: str, name: str) -> str:
+    """The id of the person `group` calls `name` (responsibles.py), recorded now if new. An
+    erased person's row has no name any more: the same name given again is a new person."""
+    query = select(responsibles.c.id).where(
+        responsibles.c.group == group, responsibles.c.name == name
+    )
+    found = await uow.session.scalar(query)
+    if found is None:
+        # A request naming the same new person at the same moment may insert first: keep its row.
+        new = dialect_insert(uow.session, responsibles).values(
+            id=str(uuid.uuid4()), group=group, name=name
+        )
+        await uow.session.execute(new.on_conflict_do_nothing(index_elements=["group", "name"]))
+        found = await uow.session.scalar(query)
+    return found
 
 
 async def record_update(
@@ -95,7 +116,7 @@ async def record_update(
         )
     )
     uow.emit(
-        TaskUpdated(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row))
+        TaskUpdatedV2(edition=edition.code, actor=principal.id, occurred_at=now, data=_data(row))
     )
     return _out(row, now)
 
@@ -119,7 +140,7 @@ async def flag_overdue(uow: UnitOfWork, edition: Edition, now: datetime) -> int:
             .values(overdue_at=now)
         )
         uow.emit(
-            TaskOverdue(
+            TaskOverdueV2(
                 edition=edition.code, actor="system:scheduler", occurred_at=now, data=_data(row)
             )
         )
@@ -149,8 +170,15 @@ async def query_tasks(
     return [_out(r._asdict(), now) for r in await uow.session.execute(query)]
 
 
+def _with_names() -> Select:
+    """Tasks as the API shows them: with the responsible person's name (None once erased)."""
+    return select(tasks, responsibles.c.name.label("responsible")).join(
+        responsibles, responsibles.c.id == tasks.c.responsible_id
+    )
+
+
 def _tasks_query(now: datetime, group: str | None, overdue: bool | None) -> Select:
-    query = select(tasks)
+    query = _with_names()
     if group is not None:
         query = query.where(tasks.c.group == group)
     late = and_(tasks.c.status != TaskStatus.DONE.value, tasks.c.deadline < now)  # is_overdue
@@ -177,7 +205,7 @@ async def history(
 
 
 async def _load(uow: UnitOfWork, task_id) -> dict:
-    row = (await uow.session.execute(select(tasks).where(tasks.c.id == str(task_id)))).first()
+    row = (await uow.session.execute(_with_names().where(tasks.c.id == str(task_id)))).first()
     if row is None:
         raise NotFound(f"no task {task_id}", field="task_id")
     return row._asdict()
@@ -191,12 +219,13 @@ def _out(row: dict, now: datetime) -> TaskOut:
     return TaskOut.model_validate(row | {"overdue": is_overdue(row, now)})
 
 
-def _data(row: dict) -> TaskData:
-    return TaskData(
+def _data(row: dict) -> TaskDataV2:
+    """What the events say of a task: the person responsible by id, never by name."""
+    return TaskDataV2(
         task_id=row["id"],
         group=row["group"],
         title=row["title"],
-        responsible=row["responsible"],
+        responsible_id=row["responsible_id"],
         deadline=row["deadline"],
         status=row["status"],
         progress=row["progress"],

@@ -34,11 +34,17 @@ def _consumers_by_event_type(contracts: list[ServiceContract]) -> dict[str, list
 
 def _index(contracts: list[ServiceContract], consumers: dict[str, list[str]]) -> str:
     rows = [
-        [f"`{e.TYPE}`", contract.service, ", ".join(consumers.get(e.TYPE, ())) or "—"]
+        [_subject(e), contract.service, ", ".join(consumers.get(e.TYPE, ())) or "—"]
         for contract in contracts
         for e in contract.publishes
     ]
     return markdown_table(["subject", "published by", "consumed by"], rows) + "\n"
+
+
+def _subject(event: type[Event]) -> str:
+    if event.REPLACED_BY is None:
+        return f"`{event.TYPE}`"
+    return f"`{event.TYPE}` (retired: `{event.REPLACED_BY}` replaced it)"
 
 
 def _event_section(event: type[Event], publisher: str, consumers: dict[str, list[str]]) -> str:

@@ -47,7 +47,10 @@ $envelope_table
 
 Every field is always present (`null` when it has no value). Additive changes keep the event
 type, so ignore fields you do not know; a breaking change gets a new type and subject (e.g.
-`..._v2`). Times are ISO 8601 in UTC; ids are UUIDs; amounts are whole yuan.
+`..._v2`). The type it replaces is retired: no longer published, but still listed below
+(marked retired, and `deprecated` in AsyncAPI), since the streams keep its events. Times are
+ISO 8601 in UTC; ids are UUIDs; amounts are whole yuan. Events name people by role or by an
+opaque id, never by name.
 
 Headers repeat the envelope for routing without parsing: `Nats-Msg-Id` (the event id, which
 lets JetStream drop a re-published copy) and the CloudEvents 1.0 attributes. For the first

@@ -1,7 +1,11 @@
 """The envelope every event shares, its subject naming and its NATS headers.
 
 Subject and type are the same string, `expo.<service>.<aggregate>.<event>` (event in the
-past tense). Additive changes keep the type; a breaking change is a new type.
+past tense). Additive changes keep the type; a breaking change is a new type: the same name
+with a version suffix (`expo.reporting.task.created_v2`), so that a subscription to the
+aggregate (`expo.reporting.task.*`) meets the new type instead of falling silent. The type it
+replaces is retired (`REPLACED_BY`): never published again, but still declared and documented,
+since the streams keep what was published under it.
 
 The JSON schemas of these models are what integrators read (AsyncAPI, docs/events.md), so
 they describe the wire: every field is always present (`null` when empty), and each event
@@ -17,7 +21,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SUBJECT_PATTERN = re.compile(r"^expo\.[a-z_]+\.[a-z_]+\.[a-z_]+$")
+# The event may end in a version from 2 on (`created_v2`): the first version has none.
+SUBJECT_PATTERN = re.compile(r"^expo\.[a-z_]+\.[a-z_]+\.[a-z_]+(_v([2-9]|[1-9][0-9]+))?$")
 CE_SPECVERSION = "1.0"
 EXAMPLE_EDITION = "pingliang-2020"
 EXAMPLE_TIME = "2020-08-01T01:30:00Z"  # 09:30 in Pingliang, during the preparation
@@ -40,12 +45,15 @@ class EventData(BaseModel):
 
 
 def _document_event(schema: dict[str, Any], cls: type) -> None:
-    """Pin `type` to the event's subject and attach its example to the JSON schema."""
+    """Pin `type` to the event's subject and attach its example to the JSON schema; mark a
+    retired type `deprecated` (JSON Schema's and AsyncAPI's word for it)."""
     event_type = getattr(cls, "TYPE", None)
     if event_type is None:
         return
     schema["properties"]["type"]["const"] = event_type
     schema["examples"] = [cls.example()]  # type: ignore[attr-defined]
+    if getattr(cls, "REPLACED_BY", None) is not None:
+        schema["deprecated"] = True
 
 
 class Event(BaseModel):
@@ -57,6 +65,9 @@ class Event(BaseModel):
     # A realistic instance: `actor` and `data` (and `occurred_at` if it matters); the rest of
     # the envelope is filled in by `example()`.
     EXAMPLE: ClassVar[dict[str, Any]]
+    # Set on a retired type: the type published in its place. A retired type is never
+    # published again; it stays declared so that what the streams hold under it can be read.
+    REPLACED_BY: ClassVar[str | None] = None
 
     id: uuid.UUID = Field(
         default_factory=uuid.uuid4,
@@ -79,7 +90,9 @@ class Event(BaseModel):
         if event_type is None:
             return
         if not SUBJECT_PATTERN.match(event_type):
-            raise ValueError(f"bad event type {event_type!r}: expo.<service>.<aggregate>.<event>")
+            raise ValueError(
+                f"bad event type {event_type!r}: expo.<service>.<aggregate>.<event>[_v<n>]"
+            )
         if event_type in _REGISTRY:
             raise ValueError(f"event type {event_type!r} declared twice")
         _REGISTRY[event_type] = cls

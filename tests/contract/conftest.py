@@ -151,6 +151,7 @@ def known_values(stack: Stack) -> dict[str, dict[str, list]]:
             "reporting": {
                 "county": counties,
                 "task_id": ids("reporting", "/tasks"),
+                "responsible_id": ids("reporting", "/tasks", key="responsible_id"),
                 "period": ids("reporting", "/periods", key="code"),
                 "reporter": list(edition.reporter_ids),
                 "day": days,

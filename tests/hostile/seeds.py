@@ -177,11 +177,14 @@ async def _reporting(svc: RunningService) -> dict[str, list[str]]:
             "quality_standard": "展品到位、通过安全检查",
         },
     )
+    shown = await svc.client.get(f"/api/v1/tasks/{task}", headers=COMMITTEE)
+    assert shown.status_code == 200, shown.text
     periods = await svc.client.get("/api/v1/periods", headers=COMMITTEE)
     assert periods.status_code == 200, periods.text
     codes = [period["code"] for period in periods.json()["items"]][:2]
     return {
         "task_id": [task],
+        "responsible_id": [shown.json()["responsible_id"]],
         "period": codes,
         "reporter": ["county:kongtong", "group:exhibition"],
         "county": ["kongtong"],

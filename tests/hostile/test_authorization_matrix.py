@@ -162,6 +162,9 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "GET /api/v1/tasks/{task_id}": GROUPS_AND_OPS,
         "POST /api/v1/tasks/{task_id}/updates": COMMITTEE | group("exhibition", "coordination"),
         "GET /api/v1/tasks/{task_id}/updates": GROUPS_AND_OPS,
+        # the group that named the person (the seed's: exhibition) and who manages every task
+        "POST /api/v1/responsibles/{responsible_id}/erase": COMMITTEE
+        | group("exhibition", "coordination"),
         "POST /api/v1/reports/{period}": AUTHORS,  # every county and group files its own
         "GET /api/v1/reports/matrix": AUTHORS | COMMITTEE,  # a county sees its own row
         "GET /api/v1/reports/{reporter}/{period}": COMMITTEE | group(*GROUPS) | WITH_OWN,

@@ -20,11 +20,14 @@ def at(local: str) -> str:
 
 
 @asynccontextmanager
-async def before_the_dispatch(nats_url: str, var_dir: Path):
+async def before_the_dispatch(nats_url: str, var_dir: Path, **settings_overrides):
     """Reporting whose clock stands at 2020-07-15 09:00, before the dispatch starts, so nothing
     is due until a test moves the clock on."""
     settings = service_settings(
-        nats_url, var_dir=var_dir, clock_offset_days=offset_to(date(2020, 7, 15))
+        nats_url,
+        var_dir=var_dir,
+        clock_offset_days=offset_to(date(2020, 7, 15)),
+        **settings_overrides,
     )
     async with running_service("reporting", settings) as svc:
         await move_clock(svc, "2020-07-15T09:00")

@@ -49,7 +49,7 @@ async def test_a_late_task_is_found_on_time_and_said_once(reporting, nats_server
     assert [t["title"] for t in overdue["items"]] == ["展厅布展方案定稿"]
 
     async def said():
-        return len(await reporting_events(nats_server.url, "task.overdue")) == 1
+        return len(await reporting_events(nats_server.url, "task.overdue_v2")) == 1
 
     await eventually(said)
     done = await reporting.client.post(

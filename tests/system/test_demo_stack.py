@@ -169,7 +169,7 @@ EXPECTED_ON_THE_BUS = {
     # One per channel the item appeared on (manual channels: as recorded by the editors).
     "expo.publicity.item.published": sum(len(i.get("publications", {})) for i in DEMO["items"]),
     "expo.publicity.bulletin.submitted": len(DEMO["bulletins"]),
-    "expo.reporting.task.created": len(DEMO["tasks"]),
+    "expo.reporting.task.created_v2": len(DEMO["tasks"]),
     "expo.reporting.report.submitted": len(DEMO["reports"]),
 }
 
