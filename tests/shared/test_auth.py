@@ -21,6 +21,8 @@ from shared.auth import (
 )
 from tests.support import TEST_SECRET
 
+# Taken once, when the module loads: every lifetime below is days long, so a slow run of
+# the whole suite never makes a "valid" token expire before its test.
 NOW = int(time.time())
 
 
@@ -67,12 +69,12 @@ GOOD = {"iss": ISSUER, "sub": "zhang", "role": "committee", "jti": "a1b2", "iat"
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
-        (GOOD | {"exp": NOW + 3600, "iat": NOW + 3600}, "future"),  # iat ahead of the clock
+        (GOOD | {"exp": NOW + 2 * 86400, "iat": NOW + 86400}, "future"),  # iat ahead of the clock
         (GOOD | {"exp": NOW + 100 * 365 * 86400}, f"longer than {MAX_TTL_DAYS} days"),
         (GOOD, "malformed"),  # no exp at all
-        ({k: v for k, v in GOOD.items() if k != "jti"} | {"exp": NOW + 60}, "malformed"),
-        (GOOD | {"exp": NOW + 60, "iss": "elsewhere"}, "malformed"),
-        (GOOD | {"exp": NOW + 60, "role": "admin"}, "unknown role"),
+        ({k: v for k, v in GOOD.items() if k != "jti"} | {"exp": NOW + 86400}, "malformed"),
+        (GOOD | {"exp": NOW + 86400, "iss": "elsewhere"}, "malformed"),
+        (GOOD | {"exp": NOW + 86400, "role": "admin"}, "unknown role"),
         (GOOD | {"exp": NOW - 3600}, "expired"),
     ],
 )
@@ -109,11 +111,11 @@ def test_tampered_tokens_are_refused(mangle):
 
 
 def test_the_none_algorithm_and_another_algorithm_are_refused():
-    unsigned = jwt.encode(GOOD | {"exp": NOW + 60}, None, algorithm="none")
+    unsigned = jwt.encode(GOOD | {"exp": NOW + 86400}, None, algorithm="none")
     with pytest.raises(InvalidToken):
         verify_token(TEST_SECRET, unsigned)
     other = jwt.encode(
-        GOOD | {"exp": NOW + 60},
+        GOOD | {"exp": NOW + 86400},
         TEST_SECRET,
         algorithm="HS512",
         headers={"kid": key_id(TEST_SECRET)},
@@ -128,7 +130,9 @@ def test_a_token_signed_with_another_secret_is_refused():
         verify_token(TEST_SECRET, issue_token(other, "committee"))
     # Even when it claims our key's id.
     with pytest.raises(InvalidToken, match="signature"):
-        verify_token(TEST_SECRET, _signed(GOOD | {"exp": NOW + 60}, other, kid=key_id(TEST_SECRET)))
+        verify_token(
+            TEST_SECRET, _signed(GOOD | {"exp": NOW + 86400}, other, kid=key_id(TEST_SECRET))
+        )
 
 
 @pytest.mark.finding(8)
