@@ -30,6 +30,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import nats
 from nats.aio.msg import Msg
@@ -46,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--url",
         default="nats://127.0.0.1:4222",
-        help="NATS URL; with the compose deployment nats://integrator:PASSWORD@HOST:4222",
+        help="NATS URL, or a cluster's URLs comma-separated; with the compose deployment "
+        "nats://integrator:PASSWORD@HOST:4222",
     )
     parser.add_argument("--name", required=True, help="your name: consumers are <name>__<STREAM>")
     parser.add_argument(
@@ -216,13 +218,31 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def cluster_options(url: str) -> dict:
+    """The URLs without their credentials, and the credentials on their own: nats-py applies
+    those written in a URL to that URL only, not to the servers it discovers in a cluster.
+    Pings every 5 s, two unanswered: a hung server is left within about 15 s."""
+    parts = [urlsplit(part.strip()) for part in url.split(",")]
+    options: dict = {"servers": [], "ping_interval": 5, "max_outstanding_pings": 2}
+    for part in parts:
+        host = part.netloc.rsplit("@", 1)[-1]
+        options["servers"].append(urlunsplit((part.scheme, host, part.path, "", "")))
+        if part.username and part.password is not None:
+            options["user"], options["password"] = unquote(part.username), unquote(part.password)
+        elif part.username:
+            options["token"] = unquote(part.username)
+    return options
+
+
 async def main(args: argparse.Namespace) -> None:
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
 
-    nc = await nats.connect(args.url, name=f"integrator-{args.name}", max_reconnect_attempts=-1)
+    nc = await nats.connect(
+        **cluster_options(args.url), name=f"integrator-{args.name}", max_reconnect_attempts=-1
+    )
     js = nc.jetstream()
     streams = await streams_to_read(js, args.subjects)
     if not streams:

@@ -22,7 +22,9 @@ import nats
 from faststream import AckPolicy, Context
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.prometheus import NatsPrometheusMiddleware
+from faststream.nats.security import NatsToken
 from faststream.nats.subscriber.usecases import stream_pull_subscriber
+from faststream.security import BaseSecurity, SASLPlaintext
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
@@ -34,6 +36,7 @@ from shared.aio import cancel_requested
 from shared.events import Event
 from shared.inbox import claim
 from shared.metrics import ServiceMetrics
+from shared.nats_options import connection_options
 from shared.settings import Settings
 from shared.streams import (
     DEAD_LETTER_PREFIX,
@@ -66,8 +69,12 @@ BATCH_WAIT_SECONDS = 0.1  # the most a lone event waits for company
 def make_broker(
     service: str, servers: str, metrics: ServiceMetrics, graceful_timeout: float
 ) -> NatsBroker:
+    options = connection_options(servers)
     return NatsBroker(
-        servers=servers.split(","),
+        servers=options["servers"],
+        security=_security(options),
+        ping_interval=options["ping_interval"],
+        max_outstanding_pings=options["max_outstanding_pings"],
         name=f"expo-{service}",
         max_reconnect_attempts=-1,  # never give up: the outbox waits, nothing is lost
         reconnect_time_wait=1,
@@ -77,6 +84,15 @@ def make_broker(
         log_level=logging.DEBUG,  # no INFO line per message
         middlewares=[NatsPrometheusMiddleware(registry=metrics.registry, app_name=service)],
     )
+
+
+def _security(options: dict) -> BaseSecurity | None:
+    """The URL's credentials, for every server of the cluster (shared/nats_options.py)."""
+    if "token" in options:
+        return NatsToken(options["token"])
+    if "user" in options:
+        return SASLPlaintext(username=options["user"], password=options["password"])
+    return None
 
 
 def jetstream_of(broker: NatsBroker) -> JetStreamContext | None:
@@ -327,10 +343,13 @@ class BusSupervisor:
     """Connects when NATS is reachable (retrying until it is), declares the streams this
     service touches, then starts the subscribers. HTTP keeps serving meanwhile."""
 
-    def __init__(self, broker: NatsBroker, streams: list[str], metrics: ServiceMetrics) -> None:
+    def __init__(
+        self, broker: NatsBroker, streams: list[str], metrics: ServiceMetrics, replicas: int = 1
+    ) -> None:
         self.broker = broker
         self.services = streams
         self.metrics = metrics
+        self.replicas = replicas
         self.started = asyncio.Event()
 
     async def run(self) -> None:
@@ -340,8 +359,8 @@ class BusSupervisor:
                 await self.broker.connect()
                 js = self.broker.config.connection_state.stream
                 for service in self.services:
-                    await ensure_stream(js, service_stream(service))
-                await ensure_stream(js, dead_letter_stream())
+                    await ensure_stream(js, service_stream(service, self.replicas))
+                await ensure_stream(js, dead_letter_stream(self.replicas))
                 await self.broker.start()
                 self.started.set()
                 return

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.settings import REPO_ROOT
@@ -63,6 +64,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class ClusterPlace:
+    """A node's place in a cluster on this machine: its name and route port, and its peers'."""
+
+    name: str
+    port: int
+    peers: tuple[int, ...]
+    cluster_name: str = "expo"
+
+    def flags(self) -> list[str]:
+        routes = ",".join(f"nats://127.0.0.1:{peer}" for peer in self.peers)
+        return [
+            *("--server_name", self.name, "--cluster_name", self.cluster_name),
+            *("--cluster", f"nats://127.0.0.1:{self.port}", "--routes", routes),
+        ]
+
+
 class NatsServer:
     """Start/stop/kill a JetStream-enabled nats-server whose store survives restarts.
 
@@ -83,8 +101,10 @@ class NatsServer:
         config: Path | None = None,
         environment: dict[str, str] | None = None,
         monitoring: bool = False,
+        cluster: "ClusterPlace | None" = None,
     ):
         self.store_dir = Path(store_dir)
+        self.cluster = cluster
         self.port = port
         self.log_file = log_file
         self.config = config
@@ -103,6 +123,8 @@ class NatsServer:
     def _command(self, ports_dir: Path) -> list[str]:
         command = [nats_server_binary(), "-a", "127.0.0.1", "-p", str(self.port or -1)]
         command += ["--ports_file_dir", str(ports_dir)]
+        if self.cluster:
+            command += self.cluster.flags()
         if self.config is None:
             return [*command, "-js", "-sd", str(self.store_dir)]
         # Flags given with -c win over the file, but -sd does not: nats-server 2.15 refuses
@@ -160,3 +182,38 @@ class NatsServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+
+class NatsCluster:
+    """Three (or `size`) JetStream nodes on loopback, routed to each other: what a city runs
+    on three machines, here to be killed, stopped and restarted one node at a time."""
+
+    def __init__(self, store_dir: Path, size: int = 3, log_dir: Path | None = None, **server):
+        route_ports = [free_port() for _ in range(size)]
+        self.nodes = [
+            NatsServer(
+                Path(store_dir) / f"node-{i}",
+                log_file=(Path(log_dir) / f"node-{i}.log") if log_dir else None,
+                cluster=ClusterPlace(
+                    f"node-{i}",
+                    route_ports[i],
+                    tuple(p for j, p in enumerate(route_ports) if j != i),
+                ),
+                **server,
+            )
+            for i in range(size)
+        ]
+
+    @property
+    def url(self) -> str:
+        """Every node's URL, comma-separated, as EXPO_NATS_URL takes them."""
+        return ",".join(node.url for node in self.nodes)
+
+    def start(self, timeout: float = 30.0) -> "NatsCluster":
+        for node in self.nodes:
+            node.start(timeout)
+        return self
+
+    def stop(self, kill: bool = False) -> None:
+        for node in self.nodes:
+            node.stop(kill=kill)

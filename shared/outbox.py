@@ -5,6 +5,13 @@ A batch is written to the connection in order and its PubAcks are awaited togeth
 It publishes with `Nats-Msg-Id` = event id, so a copy re-sent after a crash between the
 PubAck and the "published" mark is dropped by the server's duplicate window. While NATS is
 away it retries forever with capped exponential backoff; the backlog is a metric.
+
+Replicas of a service share its outbox, and each runs a relay; they take turns. A batch's
+rows stay locked (FOR UPDATE, on PostgreSQL) from the select to the "published" marks, so
+another relay waits for them instead of skipping ahead and publishing later rows first; it
+then finds them published and goes on from there. A relay that hangs while holding them
+(SIGSTOP, a frozen VM) loses its transaction after IDLE_HOLD_SECONDS, and the others take
+over; what it had sent is dropped as a copy by the stream's duplicate window.
 """
 
 import asyncio
@@ -14,7 +21,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.aio import cancel_requested
@@ -26,6 +33,9 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 5.0
 PUBLISH_TIMEOUT_SECONDS = 5.0
+# A relay whose transaction stays idle this long (hung, SIGSTOPped) loses it and its locks:
+# well above a batch's publish (PUBLISH_TIMEOUT_SECONDS), well below the duplicate window.
+IDLE_HOLD_SECONDS = 20
 
 
 class OutboxRelay:
@@ -86,16 +96,20 @@ class OutboxRelay:
             return 0  # not connected (yet): the rows wait; the next round tries again
         t = self._outbox
         # One transaction from the select to the marks: on PostgreSQL it holds the selected
-        # rows (SKIP LOCKED) while they are published. Writers queue only for the marks.
+        # rows while they are published, and another replica's relay waits for them (never
+        # SKIP LOCKED: it would publish later rows first). Writers queue only for the marks.
         async with self._sessions() as session:
+            if session.bind.dialect.name == "postgresql":
+                await session.execute(
+                    text(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_HOLD_SECONDS}s'")
+                )
             rows = (
                 await session.execute(
                     select(t.c.seq, t.c.subject, t.c.payload, t.c.headers)
                     .where(t.c.published_at.is_(None))
                     .order_by(t.c.seq)
                     .limit(self._batch_size)
-                    # Replicas of one service share the outbox: each row goes to one relay.
-                    .with_for_update(skip_locked=True)
+                    .with_for_update()
                 )
             ).all()
             done, failure = await self._publish_in_order(js, rows)
@@ -160,6 +174,8 @@ class OutboxRelay:
             failure = exc
         finally:
             for ack in acks:
+                if ack.done() and not ack.cancelled():
+                    ack.exception()  # answered after the failure: read, so never logged as lost
                 ack.cancel()  # no-op when answered; otherwise frees its slot in nats-py
         return done, failure
 

@@ -17,6 +17,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import Table, delete
 
 from shared.bus import EventConsumer
+from shared.nats_options import connection_options
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -29,7 +30,7 @@ async def forget(
         for table in projections:
             await session.execute(delete(table))
         await session.execute(delete(runtime.inbox).where(runtime.inbox.c.consumer.in_(names)))
-    nc = await nats.connect(runtime.settings.nats_url)
+    nc = await nats.connect(**connection_options(runtime.settings.nats_url))
     try:
         js = nc.jetstream()
         for consumer in consumers:
@@ -46,7 +47,7 @@ async def wait_until_caught_up(
     consumers: Sequence[EventConsumer],
     timeout: float = 600,  # noqa: ASYNC109 - a polling deadline, not a cancellation scope
 ) -> None:
-    nc = await nats.connect(runtime.settings.nats_url)
+    nc = await nats.connect(**connection_options(runtime.settings.nats_url))
     try:
         js = nc.jetstream()
         deadline = time.monotonic() + timeout

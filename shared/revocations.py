@@ -19,6 +19,7 @@ from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 
 from shared.auth import MAX_TTL_DAYS
+from shared.nats_options import connection_options
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ MAX_AGE_SECONDS = MAX_TTL_DAYS * 86400 + 86400  # outlives every token it could 
 RESYNC_DELAY_SECONDS = 1.0
 
 
-async def open_bucket(js: JetStreamContext) -> KeyValue:
+async def open_bucket(js: JetStreamContext, replicas: int = 1) -> KeyValue:
     """The bucket, created if this is the first to need it (any service, or the operator)."""
     try:
         return await js.key_value(BUCKET)
@@ -39,6 +40,7 @@ async def open_bucket(js: JetStreamContext) -> KeyValue:
             description="Revoked ExpoOps tokens by id (jti); written by `expo token revoke`",
             history=1,
             ttl=MAX_AGE_SECONDS,
+            replicas=replicas,
         )
     except nats.js.errors.BadRequestError:  # created meanwhile by another process
         return await js.key_value(BUCKET)
@@ -47,7 +49,8 @@ async def open_bucket(js: JetStreamContext) -> KeyValue:
 class RevocationList:
     """The ids of revoked tokens, as this process last read them from the bucket."""
 
-    def __init__(self) -> None:
+    def __init__(self, replicas: int = 1) -> None:
+        self._replicas = replicas  # of the bucket, should this process be the one to create it
         self._revoked: set[str] = set()
         self.loaded = asyncio.Event()
 
@@ -74,7 +77,7 @@ class RevocationList:
             await asyncio.sleep(RESYNC_DELAY_SECONDS)
 
     async def _watch(self, js: JetStreamContext, jetstream) -> None:
-        watcher = await (await open_bucket(js)).watchall()
+        watcher = await (await open_bucket(js, self._replicas)).watchall()
         fresh: set[str] | None = set()  # None once the bucket's contents are in
         try:
             while True:
@@ -111,7 +114,10 @@ async def revoke(
         refusals.append(str(error))
 
     connection = await nats.connect(
-        servers=servers.split(","), connect_timeout=5, error_cb=remember, max_reconnect_attempts=2
+        **connection_options(servers),
+        connect_timeout=5,
+        error_cb=remember,
+        max_reconnect_attempts=2,
     )
     try:
         kv = await open_bucket(connection.jetstream())

@@ -31,7 +31,7 @@ class Runtime:
         self.service = service
         self.settings = settings
         self.edition = settings.edition
-        self.revoked_tokens = RevocationList()
+        self.revoked_tokens = RevocationList(settings.stream_replicas)
         self.clock = Clock(settings.clock_offset_days)
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]
@@ -58,7 +58,9 @@ class Runtime:
         # Declare our own stream and every stream we read, so start-up order never matters.
         self.consumers = list(consumers)
         streams = [service, *(c.source_service for c in consumers)]
-        self.bus = BusSupervisor(self.broker, list(dict.fromkeys(streams)), self.metrics)
+        self.bus = BusSupervisor(
+            self.broker, list(dict.fromkeys(streams)), self.metrics, settings.stream_replicas
+        )
         for consumer in consumers:
             consumer.attach(self.broker, self.unit_of_work, self.inbox, self.metrics, settings)
         self.metrics.on_scrape(self._refresh_outbox_metrics)

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     auth_previous_secret: str | None = Field(default=None, repr=False)
     # How long graceful shutdown may wait for in-flight messages and requests.
     shutdown_timeout: float = 10.0
+    # Copies JetStream keeps of each stream: 1 on one server, 3 on a three-node cluster. A
+    # service start raises an existing stream to it, never lowers one.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     outbox_poll_interval: float = 0.5
     outbox_batch_size: int = 200
     # Shifts business time by whole days (0 in production); `make run` sets it for the demo.

@@ -13,11 +13,13 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
 from shared.events import Event
+
+OUTBOX_ORDER_LOCK = 0x6578706F6F75746F  # "expoouto"; each service has its own database
 
 
 class UnitOfWork:
@@ -54,6 +56,16 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._events:
+            if self.session.bind.dialect.name == "postgresql":
+                # The outbox's order (seq) must be the order of the commits, which the relay
+                # keeps on the stream. A sequence number is taken at insert, so two
+                # transactions could commit in the other order, and the relay publish the
+                # later one first. Held from here to the commit (a few milliseconds), this lock
+                # makes the transactions that emit events commit one after another. (SQLite's
+                # writers take turns anyway: shared.db.writer_queue.)
+                await self.session.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_ORDER_LOCK}
+                )
             now = utcnow()
             await self.session.execute(
                 insert(self._outbox),

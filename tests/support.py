@@ -17,6 +17,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from shared.auth import issue_token
 from shared.clock import offset_to
 from shared.migrations import upgrade_async
+from shared.nats_options import connection_options
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -91,8 +92,9 @@ async def eventually(
 
 
 async def stream_messages(nats_url: str, subject: str, settle: float = 0.3) -> list:
-    """Every message stored on `subject` (JetStream), read by an independent client."""
-    nc = await nats.connect(nats_url)
+    """Every message stored on `subject` (JetStream), read by an independent client (any
+    server of a cluster will do: `nats_url` may list several, with credentials)."""
+    nc = await nats.connect(**connection_options(nats_url))
     try:
         js = nc.jetstream()
         sub = await js.subscribe(
