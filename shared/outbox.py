@@ -99,7 +99,7 @@ class OutboxRelay:
         # rows while they are published, and another replica's relay waits for them (never
         # SKIP LOCKED: it would publish later rows first). Writers queue only for the marks.
         async with self._sessions() as session:
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 await session.execute(
                     text(f"SET LOCAL idle_in_transaction_session_timeout = '{IDLE_HOLD_SECONDS}s'")
                 )

@@ -56,7 +56,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._events:
-            if self.session.bind.dialect.name == "postgresql":
+            if self.session.get_bind().dialect.name == "postgresql":
                 # The outbox's order (seq) must be the order of the commits, which the relay
                 # keeps on the stream. A sequence number is taken at insert, so two
                 # transactions could commit in the other order, and the relay publish the
