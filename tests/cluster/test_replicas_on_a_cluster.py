@@ -78,6 +78,7 @@ async def test_two_replicas_publish_each_change_once_in_commit_order(
     )
 
 
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)  # NATS, not storage
 async def test_streams_take_the_replicas_of_the_settings_and_never_lose_them(
     nats_cluster, databases, tmp_path
 ):
@@ -98,6 +99,7 @@ async def test_streams_take_the_replicas_of_the_settings_and_never_lose_them(
         assert config.max_bytes == 512 * 1024 * 1024, "a service start undid the operator's limit"
 
 
+@pytest.mark.parametrize("databases", ["sqlite"], indirect=True)  # NATS, not storage
 async def test_a_hung_node_is_left_within_seconds(nats_cluster, databases, tmp_path, report_figure):
     await jetstream_ready(nats_cluster.url)
     settings = service_settings(nats_cluster.url, var_dir=tmp_path, stream_replicas=REPLICAS)

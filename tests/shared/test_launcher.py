@@ -47,6 +47,7 @@ def test_a_service_that_exits_is_reported_at_once():
         wait_healthy("http://127.0.0.1:9", child, timeout=5)
 
 
+@pytest.mark.finding(17)
 def test_the_demo_variables_are_the_owners_only_and_their_tokens_expire(tmp_path):
     from shared.auth import verify_token
     from shared.launcher import DEMO_TOKEN_DAYS, demo_tokens

@@ -18,7 +18,7 @@ from shared.stack_files import read_variables
 from tests.support import eventually, stream_messages, unit_body
 from tests.system.test_stack_run import READY_TIMEOUT, ExpoRun, bearer, user_env
 
-pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system")]
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("bus-users")]
 
 PASSWORDS = password_variables()  # user -> the variable its password is in
 OWNER_ONLY = ("secrets.env", "operator.env", "demo.env")
