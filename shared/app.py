@@ -161,7 +161,9 @@ def create_app(
             asyncio.create_task(runtime.bus.run(), name=f"{service}-bus"),
             asyncio.create_task(runtime.relay.run(), name=f"{service}-outbox-relay"),
             asyncio.create_task(
-                runtime.revoked_tokens.follow(lambda: jetstream_of(runtime.broker)),
+                runtime.revoked_tokens.follow(
+                    lambda: jetstream_of(runtime.broker), runtime.bus.started
+                ),
                 name=f"{service}-revoked-tokens",
             ),
             *(

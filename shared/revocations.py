@@ -60,9 +60,13 @@ class RevocationList:
     def __len__(self) -> int:
         return len(self._revoked)
 
-    async def follow(self, jetstream: Callable[[], JetStreamContext | None]) -> None:
-        """Keep the list current until cancelled. After a lost connection the whole bucket is
-        read again (the old list serves meanwhile), so nothing revoked meanwhile is missed."""
+    async def follow(
+        self, jetstream: Callable[[], JetStreamContext | None], connected: asyncio.Event
+    ) -> None:
+        """Keep the list current until cancelled, from the moment the bus is `connected`.
+        After a lost connection the whole bucket is read again (the old list serves
+        meanwhile), so nothing revoked meanwhile is missed."""
+        await connected.wait()
         while True:
             js = jetstream()
             if js is None:
