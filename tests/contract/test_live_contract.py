@@ -14,7 +14,7 @@ from tests.contract.conftest import SERVICES, document
 from tests.contract.document import FILTERS, PROBLEM_JSON, Operation, is_json
 
 # The system tests' worker: this starts a whole stack, and shares it with test_schemathesis.py.
-pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system"), pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("contract"), pytest.mark.timeout(600)]
 
 by_service = pytest.mark.parametrize("service", SERVICES)
 ONE_MIB = 1024 * 1024

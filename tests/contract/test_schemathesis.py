@@ -29,7 +29,7 @@ from tests.contract.conftest import ROLES, SERVICES
 from tests.contract.document import Document
 
 # The system tests' worker: the stack is shared with test_live_contract.py.
-pytestmark = [pytest.mark.system, pytest.mark.xdist_group("system"), pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.system, pytest.mark.xdist_group("contract"), pytest.mark.timeout(900)]
 
 SEED = 20200828  # the launch day
 # Generated examples per operation, on top of the examples and coverage phases (which are not

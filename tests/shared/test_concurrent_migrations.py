@@ -15,7 +15,7 @@ from shared.migrations import upgrade, upgrade_async
 from tests.support import database_env
 
 pytestmark = pytest.mark.db
-REPLICAS = 5
+REPLICAS = 4
 SERVICE = "reporting"  # the longest history: four migrations
 
 
