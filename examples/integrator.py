@@ -219,7 +219,10 @@ def log(text: str) -> None:
 
 
 def cluster_options(url: str) -> dict:
-    """The URLs without their credentials, and the credentials on their own: nats-py applies
+    """(What shared/nats_options.py does for the services, kept here so that this example
+    runs on its own, with nats-py alone.)
+
+    The URLs without their credentials, and the credentials on their own: nats-py applies
     those written in a URL to that URL only, not to the servers it discovers in a cluster.
     Pings every 5 s, two unanswered: a hung server is left within about 15 s."""
     parts = [urlsplit(part.strip()) for part in url.split(",")]

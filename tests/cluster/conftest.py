@@ -1,5 +1,6 @@
 """A three-node nats-server cluster on loopback, JetStream on every node, for each test."""
 
+import asyncio
 import os
 import signal
 import time
@@ -36,6 +37,7 @@ async def jetstream_ready(url: str, timeout: float = 60.0) -> None:  # noqa: ASY
             except nats.errors.Error:
                 if time.monotonic() > deadline:
                     raise
+                await asyncio.sleep(0.2)  # "not ready" comes back at once: no busy loop
     finally:
         await nc.close()
 
